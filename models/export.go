@@ -1,0 +1,110 @@
+package models
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"budgetrain/onnx"
+
+	"github.com/sugarme/gotch/nn"
+	ts "github.com/sugarme/gotch/ts"
+)
+
+// Graph is an ONNX graph under construction together with the VarStore its initializers come
+// from. Parameters are copied in lazily, named exactly like the VarStore variables.
+type Graph struct {
+	B     *onnx.Builder
+	vars  map[string]ts.Tensor // shares C pointers with the VarStore: never dropped here
+	added map[string]bool
+	err   error
+}
+
+// NewGraph starts a graph whose parameters are read from vs.
+func NewGraph(b *onnx.Builder, vs *nn.VarStore) *Graph {
+	return &Graph{B: b, vars: vs.Variables(), added: map[string]bool{}}
+}
+
+// Param adds the variable name as an initializer (once) and returns its name. A missing
+// variable is recorded and reported by Err.
+func (g *Graph) Param(name string) string {
+	if g.added[name] {
+		return name
+	}
+	t, ok := g.vars[name]
+	if !ok {
+		if g.err == nil {
+			g.err = fmt.Errorf("export: no variable %q in the model", name)
+		}
+		return name
+	}
+	dims := t.MustSize()
+	n := int64(1)
+	for _, d := range dims {
+		n *= d
+	}
+	data := make([]float32, n)
+	ts.NoGrad(func() { t.MustCopyData(data, uint(n)) })
+	g.B.Initializer(name, dims, data)
+	g.added[name] = true
+	return name
+}
+
+// Err reports the first problem met while building.
+func (g *Graph) Err() error { return g.err }
+
+// convBN emits Conv (no bias) then BatchNormalization with the running statistics.
+func (g *Graph) convBN(c *convBN, in string) string {
+	y := g.B.Conv(in, g.Param(c.name+".weight"), "", int(c.stride), int(c.pad), 1)
+	return g.B.BatchNorm(y, g.Param(c.bnName+".weight"), g.Param(c.bnName+".bias"),
+		g.Param(c.bnName+".running_mean"), g.Param(c.bnName+".running_var"), bnEps)
+}
+
+// ExportOptions describe the self-contained model file.
+type ExportOptions struct {
+	H, W, C   int64     // input image size
+	Classes   int64     // logits per image
+	Mean, Std []float32 // per-channel normalisation, part of the graph
+	Metadata  map[string]string
+}
+
+// Export writes m (with parameters from vs) as an ONNX ModelProto: opset 17, one float32 NCHW
+// input "input" with a dynamic batch and pixels in [0,1], normalised inside the graph, and one
+// output "logits". Every variable of vs must be used, so a model whose export forgot a layer
+// fails here rather than producing a silently different network.
+func Export(m Model, vs *nn.VarStore, o ExportOptions) ([]byte, error) {
+	if int64(len(o.Mean)) != o.C || int64(len(o.Std)) != o.C {
+		return nil, fmt.Errorf("export: mean and std need %d values, got %d and %d", o.C, len(o.Mean), len(o.Std))
+	}
+	b := onnx.NewBuilder("budgetrain")
+	in := b.Input("input", -1, o.C, o.H, o.W)
+	mean := b.Initializer("norm.mean", []int64{1, o.C, 1, 1}, o.Mean)
+	std := b.Initializer("norm.std", []int64{1, o.C, 1, 1}, o.Std)
+	x := b.Div(b.Sub(in, mean), std)
+	g := NewGraph(b, vs)
+	logits := m.ExportONNX(g, x)
+	if err := g.Err(); err != nil {
+		return nil, err
+	}
+	var unused []string
+	for name := range g.vars {
+		if !g.added[name] {
+			unused = append(unused, name)
+		}
+	}
+	if len(unused) > 0 {
+		sort.Strings(unused)
+		return nil, fmt.Errorf("export: variables not used by the graph: %s", strings.Join(unused, ", "))
+	}
+	b.Identity(logits, "logits")
+	b.Output("logits", -1, o.Classes)
+	keys := make([]string, 0, len(o.Metadata))
+	for k := range o.Metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.SetMetadata(k, o.Metadata[k])
+	}
+	return b.Marshal("budgetrain")
+}

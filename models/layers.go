@@ -1,0 +1,71 @@
+package models
+
+import (
+	"math"
+	"strings"
+
+	"github.com/sugarme/gotch/nn"
+	ts "github.com/sugarme/gotch/ts"
+)
+
+// conv returns a bias-free k×k convolution initialised as PyTorch's nn.Conv2d default
+// (kaiming_uniform with a=√5, i.e. U(±1/√fan_in)).
+func conv(p *nn.Path, in, out, k, stride, pad int64) *nn.Conv2D {
+	bound := 1 / math.Sqrt(float64(in*k*k))
+	cfg := nn.DefaultConv2DConfig()
+	cfg.Stride = []int64{stride, stride}
+	cfg.Padding = []int64{pad, pad}
+	cfg.Bias = false
+	cfg.WsInit = nn.NewUniformInit(-bound, bound)
+	return nn.NewConv2D(p, in, out, k, cfg)
+}
+
+// batchNorm returns a BatchNorm2d with PyTorch's defaults: weight 1, bias 0, eps 1e-5, momentum 0.1.
+func batchNorm(p *nn.Path, c int64) *nn.BatchNorm {
+	return nn.BatchNorm2D(p, c, &nn.BatchNormConfig{
+		CudnnEnable: true, Eps: bnEps, Momentum: 0.1,
+		WsInit: nn.NewConstInit(1), BsInit: nn.NewConstInit(0),
+	})
+}
+
+const bnEps = 1e-5
+
+// linear returns a Linear layer initialised as PyTorch's nn.Linear: weight and bias U(±1/√in).
+func linear(p *nn.Path, in, out int64) *nn.Linear {
+	bound := 1 / math.Sqrt(float64(in))
+	return nn.NewLinear(p, in, out, &nn.LinearConfig{
+		WsInit: nn.NewUniformInit(-bound, bound),
+		BsInit: nn.NewUniformInit(-bound, bound),
+		Bias:   true,
+	})
+}
+
+// convBN is a convolution followed by batch normalisation, the unit every residual network here
+// is built from.
+type convBN struct {
+	name   string // dotted prefix of the conv ("conv1", "layer1.0.conv1", "layer1.0.shortcut.0")
+	bnName string
+	conv   *nn.Conv2D
+	bn     *nn.BatchNorm
+	stride int64
+	pad    int64
+}
+
+func newConvBN(convPath, bnPath *nn.Path, in, out, k, stride, pad int64) *convBN {
+	return &convBN{
+		name: pathName(convPath), bnName: pathName(bnPath),
+		conv: conv(convPath, in, out, k, stride, pad), bn: batchNorm(bnPath, out),
+		stride: stride, pad: pad,
+	}
+}
+
+// forwardT returns bn(conv(x)); x is not dropped.
+func (c *convBN) forwardT(x *ts.Tensor, train bool) *ts.Tensor {
+	y := c.conv.ForwardT(x, train)
+	out := c.bn.ForwardT(y, train)
+	y.MustDrop()
+	return out
+}
+
+// pathName is the dotted prefix of the variables created under p ("layer1.0.conv1").
+func pathName(p *nn.Path) string { return strings.Join(p.Paths(), ".") }

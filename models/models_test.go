@@ -1,0 +1,157 @@
+package models
+
+import (
+	"errors"
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	ts "github.com/sugarme/gotch/ts"
+)
+
+func paramCount(vs *nn.VarStore) int64 {
+	var n int64
+	for _, p := range vs.TrainableVariables() {
+		n += int64(p.Numel())
+	}
+	return n
+}
+
+func TestResNet18ParamCountMatchesPaper(t *testing.T) {
+	runtime.LockOSThread()
+	for _, tc := range []struct {
+		classes int64
+		want    int64
+	}{{10, 11_173_962}, {100, 11_220_132}} {
+		vs := nn.NewVarStore(gotch.CPU)
+		if _, err := New("resnet18", vs.Root(), Spec{InChannels: 3, NumClasses: tc.classes}); err != nil {
+			t.Fatal(err)
+		}
+		if got := paramCount(vs); got != tc.want {
+			t.Errorf("resnet18 with %d classes: %d parameters, want %d", tc.classes, got, tc.want)
+		}
+		vs.Destroy()
+	}
+}
+
+func TestResNet18NamesMatchOfficialStateDict(t *testing.T) {
+	runtime.LockOSThread()
+	vs := nn.NewVarStore(gotch.CPU)
+	defer vs.Destroy()
+	if _, err := New("resnet18", vs.Root(), Spec{InChannels: 3, NumClasses: 10}); err != nil {
+		t.Fatal(err)
+	}
+	vars := vs.Variables()
+	// A sample of the official code's state_dict keys (minus num_batches_tracked, which gotch lacks).
+	for _, name := range []string{
+		"conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var",
+		"layer1.0.conv1.weight", "layer1.0.bn2.running_var", "layer1.1.conv2.weight",
+		"layer2.0.shortcut.0.weight", "layer2.0.shortcut.1.weight", "layer2.0.shortcut.1.running_mean",
+		"layer4.1.bn2.bias", "linear.weight", "linear.bias",
+	} {
+		if _, ok := vars[name]; !ok {
+			t.Errorf("missing variable %q", name)
+		}
+	}
+	if _, ok := vars["layer1.0.shortcut.0.weight"]; ok {
+		t.Errorf("layer1.0 has a projection shortcut; the paper's network uses identity there")
+	}
+	// 62 trainable tensors + 2 running stats for each of the 20 BatchNorms.
+	if got, want := len(vars), 62+2*20; got != want {
+		t.Errorf("%d variables, want %d", got, want)
+	}
+	w := vars["linear.weight"]
+	if got := w.MustSize(); got[0] != 10 || got[1] != 512 {
+		t.Errorf("linear.weight shape %v, want [10 512]", got)
+	}
+}
+
+// TestEveryModelForwardBackward runs each registered model on a tiny batch: the logits have the
+// right shape and are finite, and one backward pass gives every trainable parameter a gradient.
+func TestEveryModelForwardBackward(t *testing.T) {
+	runtime.LockOSThread()
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			runtime.LockOSThread()
+			if name == "resnet18" && testing.Short() {
+				t.Skip("resnet18 is slow on CPU; skipped under -short")
+			}
+			const n, c, classes = 4, 1, 7
+			vs := nn.NewVarStore(gotch.CPU)
+			defer vs.Destroy()
+			m, err := New(name, vs.Root(), Spec{InChannels: c, NumClasses: classes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := ts.MustRandn([]int64{n, c, 16, 16}, gotch.Float, gotch.CPU)
+			defer x.MustDrop()
+			logits := m.ForwardT(x, true)
+			defer logits.MustDrop()
+			if got := logits.MustSize(); len(got) != 2 || got[0] != n || got[1] != classes {
+				t.Fatalf("logits shape %v, want [%d %d]", got, n, classes)
+			}
+			vals := make([]float32, n*classes)
+			logits.MustCopyData(vals, uint(len(vals)))
+			for i, v := range vals {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					t.Fatalf("logit %d is %v", i, v)
+				}
+			}
+			loss := logits.MustMean(gotch.Float, false)
+			defer loss.MustDrop()
+			loss.MustBackward()
+			for _, p := range vs.TrainableVariables() {
+				g := p.MustGrad(false)
+				if !g.MustDefined() {
+					t.Errorf("a parameter of shape %v has no gradient", p.MustSize())
+					continue
+				}
+				g.MustDrop()
+			}
+		})
+	}
+}
+
+func TestInitMatchesPyTorchDefaults(t *testing.T) {
+	runtime.LockOSThread()
+	vs := nn.NewVarStore(gotch.CPU)
+	defer vs.Destroy()
+	if _, err := New("resnet8", vs.Root(), Spec{InChannels: 3, NumClasses: 10}); err != nil {
+		t.Fatal(err)
+	}
+	vars := vs.Variables()
+	check := func(name string, lo, hi float64) {
+		t.Helper()
+		v := vars[name]
+		buf := make([]float32, v.Numel())
+		v.MustCopyData(buf, uint(len(buf)))
+		for _, x := range buf {
+			if float64(x) < lo || float64(x) > hi {
+				t.Fatalf("%s has value %v outside [%v, %v]", name, x, lo, hi)
+			}
+		}
+	}
+	b := 1 / math.Sqrt(3*9)
+	check("conv1.weight", -b, b) // U(±1/√fan_in), not gotch's N(0,1)
+	check("bn1.weight", 1, 1)
+	check("bn1.bias", 0, 0)
+	check("linear.weight", -1/math.Sqrt(64), 1/math.Sqrt(64))
+}
+
+func TestUnknownModelListsNames(t *testing.T) {
+	runtime.LockOSThread()
+	vs := nn.NewVarStore(gotch.CPU)
+	defer vs.Destroy()
+	_, err := New("resnet1000", vs.Root(), Spec{InChannels: 3, NumClasses: 10})
+	if !errors.Is(err, ErrUnknownModel) {
+		t.Fatalf("got %v, want ErrUnknownModel", err)
+	}
+	for _, n := range Names() {
+		if !strings.Contains(err.Error(), n) {
+			t.Errorf("error %q does not list %q", err, n)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/sugarme/gotch/nn"
+	ts "github.com/sugarme/gotch/ts"
+)
+
+// Spec describes the data a model is built for.
+type Spec struct {
+	InChannels int64 // image channels (1 for Fashion-MNIST, 3 for CIFAR)
+	NumClasses int64
+}
+
+// Model is a classifier that can write its own ONNX graph.
+type Model interface {
+	ts.ModuleT
+	// ExportONNX appends the network (evaluation mode) to g, reading the normalised NCHW
+	// tensor named in, and returns the name of the logits tensor.
+	ExportONNX(g *Graph, in string) string
+}
+
+// Constructor builds a model's variables under p.
+type Constructor func(p *nn.Path, s Spec) (Model, error)
+
+// ErrUnknownModel is returned (wrapped) by New for a name not in the registry.
+var ErrUnknownModel = errors.New("unknown model")
+
+// registry lists every model by name, in one place.
+var registry = map[string]Constructor{
+	// The paper's network (spec §4): 11,173,962 parameters for 3 channels and 10 classes.
+	"resnet18": resnet(resnetSpec{stem: 64, widths: []int64{64, 128, 256, 512}, blocks: []int{2, 2, 2, 2}}),
+	// He et al. 2016 CIFAR family (6n+2 layers): small enough to train on a CPU.
+	"resnet8":  resnet(resnetSpec{stem: 16, widths: []int64{16, 32, 64}, blocks: []int{1, 1, 1}}),
+	"resnet20": resnet(resnetSpec{stem: 16, widths: []int64{16, 32, 64}, blocks: []int{3, 3, 3}}),
+	// A tiny network for fast tests.
+	"test-tiny": resnet(resnetSpec{stem: 4, widths: []int64{4, 8}, blocks: []int{1, 1}}),
+}
+
+func resnet(spec resnetSpec) Constructor {
+	return func(p *nn.Path, s Spec) (Model, error) {
+		return newResNet(p, s.InChannels, s.NumClasses, spec), nil
+	}
+}
+
+// New builds the named model under p.
+func New(name string, p *nn.Path, s Spec) (Model, error) {
+	c, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownModel, name, strings.Join(Names(), ", "))
+	}
+	if s.InChannels <= 0 || s.NumClasses <= 0 {
+		return nil, fmt.Errorf("model %s: in_channels (%d) and num_classes (%d) must be > 0", name, s.InChannels, s.NumClasses)
+	}
+	return c(p, s)
+}
+
+// Names lists the registered models, sorted.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,116 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/sugarme/gotch/nn"
+	ts "github.com/sugarme/gotch/ts"
+)
+
+// ResNet is a CIFAR-style residual network (He et al. 2016, "Deep Residual Learning for Image
+// Recognition", §4.2): a 3×3 stride-1 stem without max-pooling, stages of BasicBlocks, global
+// average pooling and a linear classifier.
+//
+// With widths 64/128/256/512 and two blocks per stage it is exactly the ResNet-18 of the paper's
+// official code (kuangliu style; spec §4), including the parameter names. The ResNet-6n+2 family
+// of He et al. (ResNet-8, -20) uses widths 16/32/64; deviation: its shortcuts are 1×1
+// convolution + BN projections (He et al.'s option B) rather than zero-padding (option A), so
+// that every model here has the same block structure and the same export path.
+type ResNet struct {
+	stem   *convBN
+	blocks []*basicBlock
+	fc     *nn.Linear
+	meta   resnetSpec
+}
+
+type resnetSpec struct {
+	stem   int64
+	widths []int64
+	blocks []int
+}
+
+// basicBlock is conv3×3-BN-ReLU-conv3×3-BN plus a shortcut (identity, or conv1×1-BN when the
+// shape changes), then ReLU.
+type basicBlock struct {
+	c1, c2   *convBN
+	shortcut *convBN // nil = identity
+}
+
+func newResNet(p *nn.Path, in, classes int64, spec resnetSpec) *ResNet {
+	m := &ResNet{meta: spec}
+	m.stem = newConvBN(p.Sub("conv1"), p.Sub("bn1"), in, spec.stem, 3, 1, 1)
+	cin := spec.stem
+	for s, w := range spec.widths {
+		layer := p.Sub(fmt.Sprintf("layer%d", s+1))
+		for b := 0; b < spec.blocks[s]; b++ {
+			stride := int64(1)
+			if s > 0 && b == 0 {
+				stride = 2
+			}
+			bp := layer.Sub(fmt.Sprint(b))
+			blk := &basicBlock{
+				c1: newConvBN(bp.Sub("conv1"), bp.Sub("bn1"), cin, w, 3, stride, 1),
+				c2: newConvBN(bp.Sub("conv2"), bp.Sub("bn2"), w, w, 3, 1, 1),
+			}
+			if stride != 1 || cin != w {
+				sc := bp.Sub("shortcut")
+				blk.shortcut = newConvBN(sc.Sub("0"), sc.Sub("1"), cin, w, 1, stride, 0)
+			}
+			m.blocks = append(m.blocks, blk)
+			cin = w
+		}
+	}
+	m.fc = linear(p.Sub("linear"), cin, classes)
+	return m
+}
+
+// ForwardT maps an NCHW batch of normalised images to logits [N, classes]. The input is kept;
+// the result is owned by the caller.
+func (m *ResNet) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
+	out := m.stem.forwardT(x, train)
+	out.MustRelu_()
+	for _, b := range m.blocks {
+		next := b.forwardT(out, train)
+		out.MustDrop()
+		out = next
+	}
+	pooled := out.MustAdaptiveAvgPool2d([]int64{1, 1}, true)
+	flat := pooled.MustFlatten(1, -1, true)
+	logits := m.fc.ForwardT(flat, train)
+	flat.MustDrop()
+	return logits
+}
+
+func (b *basicBlock) forwardT(x *ts.Tensor, train bool) *ts.Tensor {
+	h := b.c1.forwardT(x, train)
+	h.MustRelu_()
+	y := b.c2.forwardT(h, train)
+	h.MustDrop()
+	var out *ts.Tensor
+	if b.shortcut != nil {
+		s := b.shortcut.forwardT(x, train)
+		out = y.MustAdd(s, true)
+		s.MustDrop()
+	} else {
+		out = y.MustAdd(x, true)
+	}
+	out.MustRelu_()
+	return out
+}
+
+// ExportONNX appends the network to g, reading tensor in (normalised NCHW), and returns the
+// name of the logits tensor. It mirrors ForwardT in evaluation mode.
+func (m *ResNet) ExportONNX(g *Graph, in string) string {
+	out := g.B.Relu(g.convBN(m.stem, in))
+	for _, b := range m.blocks {
+		h := g.B.Relu(g.convBN(b.c1, out))
+		y := g.convBN(b.c2, h)
+		short := out
+		if b.shortcut != nil {
+			short = g.convBN(b.shortcut, out)
+		}
+		out = g.B.Relu(g.B.Add(y, short))
+	}
+	flat := g.B.Flatten(g.B.GlobalAveragePool(out), 1)
+	return g.B.Gemm(flat, g.Param("linear.weight"), g.Param("linear.bias"), true)
+}

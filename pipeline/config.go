@@ -1,0 +1,251 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"budgetrain/augment"
+	"budgetrain/models"
+	"budgetrain/pipeline/data"
+	"budgetrain/sampler"
+)
+
+// Config is the whole resolved configuration of a run. cmd fills it from flags, environment and a
+// YAML file; everything below cmd takes it as a plain struct.
+type Config struct {
+	Name    string `mapstructure:"name" yaml:"name"`       // run name; the run folder defaults to runs/<name>
+	Out     string `mapstructure:"out" yaml:"out"`         // run folder
+	Seed    uint64 `mapstructure:"seed" yaml:"seed"`       // drives every random stream (Go and libtorch)
+	Device  string `mapstructure:"device" yaml:"device"`   // auto, cpu or cuda
+	Threads int    `mapstructure:"threads" yaml:"threads"` // libtorch intra-op and onnxruntime threads (0 = all cores)
+
+	Dataset DatasetConfig  `mapstructure:"dataset" yaml:"dataset"`
+	Model   ModelConfig    `mapstructure:"model" yaml:"model"`
+	Train   TrainConfig    `mapstructure:"train" yaml:"train"`
+	Sampler sampler.Config `mapstructure:"sampler" yaml:"sampler"`
+	Augment augment.Config `mapstructure:"augment" yaml:"augment"`
+}
+
+// DatasetConfig selects the data.
+type DatasetConfig struct {
+	Name       string `mapstructure:"name" yaml:"name"`               // fashion-mnist, ...
+	Dir        string `mapstructure:"dir" yaml:"dir"`                 // folder with the files ("" = the dataset's default)
+	TrainLimit int    `mapstructure:"train_limit" yaml:"train_limit"` // use only the first n training images (0 = all)
+	TestLimit  int    `mapstructure:"test_limit" yaml:"test_limit"`   // use only the first n test images (0 = all)
+}
+
+// ModelConfig selects the architecture.
+type ModelConfig struct {
+	Name string `mapstructure:"name" yaml:"name"` // a name from models.Names()
+}
+
+// TrainConfig holds the optimisation settings (spec §4 defaults for the paper's runs).
+type TrainConfig struct {
+	Epochs        int       `mapstructure:"epochs" yaml:"epochs"`                   // E: planned epochs
+	Budget        float64   `mapstructure:"budget" yaml:"budget"`                   // b ∈ (0,1]: fraction of each epoch's iterations allowed
+	BatchSize     int       `mapstructure:"batch_size" yaml:"batch_size"`           // B
+	LR            float64   `mapstructure:"lr" yaml:"lr"`                           // initial learning rate
+	FinalLR       float64   `mapstructure:"final_lr" yaml:"final_lr"`               // linear schedule end value (1e-6 in the paper)
+	Momentum      float64   `mapstructure:"momentum" yaml:"momentum"`               // SGD momentum (PyTorch form)
+	WeightDecay   float64   `mapstructure:"weight_decay" yaml:"weight_decay"`       // L2 on every parameter, BN included
+	Nesterov      bool      `mapstructure:"nesterov" yaml:"nesterov"`               // Nesterov momentum
+	Schedule      string    `mapstructure:"schedule" yaml:"schedule"`               // linear (per iteration) or step
+	Milestones    []float64 `mapstructure:"milestones" yaml:"milestones"`           // step schedule: epochs at which LR *= gamma
+	Gamma         float64   `mapstructure:"gamma" yaml:"gamma"`                     // step schedule factor
+	EvalBatchSize int       `mapstructure:"eval_batch_size" yaml:"eval_batch_size"` // batch size for evaluation
+	EvalEvery     int       `mapstructure:"eval_every" yaml:"eval_every"`           // evaluate every n epochs (and always at the end)
+	EvalBackend   string    `mapstructure:"eval_backend" yaml:"eval_backend"`       // onnx, torch or both
+	Workers       int       `mapstructure:"workers" yaml:"workers"`                 // goroutines preparing batches (0 = 2)
+	Prefetch      int       `mapstructure:"prefetch" yaml:"prefetch"`               // batches prepared ahead
+	Credit        string    `mapstructure:"credit" yaml:"credit"`                   // loss credit under mixing: share or released
+	LogSelection  string    `mapstructure:"log_selection" yaml:"log_selection"`     // file for per-epoch selected indices ("" = off)
+}
+
+// Default returns the defaults: the demo run (Fashion-MNIST, resnet8, unif-sgd, budget 0.3,
+// standard augmentation) with the paper's optimiser settings.
+func Default() Config {
+	c := Config{}
+	c.EnsureDefaults()
+	return c
+}
+
+// EnsureDefaults fills every zero field with its default.
+func (c *Config) EnsureDefaults() {
+	setS := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	setS(&c.Name, "demo")
+	if c.Out == "" {
+		c.Out = "runs/" + c.Name
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	setS(&c.Device, "auto")
+	setS(&c.Dataset.Name, "fashion-mnist")
+	setS(&c.Model.Name, "resnet8")
+	t := &c.Train
+	if t.Epochs == 0 {
+		t.Epochs = 15
+	}
+	if t.Budget == 0 {
+		t.Budget = 0.3
+	}
+	if t.BatchSize == 0 {
+		t.BatchSize = 128
+	}
+	if t.LR == 0 {
+		t.LR = 0.1
+	}
+	if t.FinalLR == 0 {
+		t.FinalLR = 1e-6
+	}
+	if t.Momentum == 0 {
+		t.Momentum = 0.9
+	}
+	if t.WeightDecay == 0 {
+		t.WeightDecay = 1e-4
+	}
+	setS(&t.Schedule, "linear")
+	if t.Gamma == 0 {
+		t.Gamma = 0.1
+	}
+	if t.EvalBatchSize == 0 {
+		t.EvalBatchSize = 500
+	}
+	if t.EvalEvery == 0 {
+		t.EvalEvery = 1
+	}
+	setS(&t.EvalBackend, "onnx")
+	if t.Workers == 0 {
+		t.Workers = 2
+	}
+	if t.Prefetch == 0 {
+		t.Prefetch = 4
+	}
+	setS(&t.Credit, "share")
+	if c.Sampler.Method == "" {
+		c.Sampler.Method = "unif-sgd"
+	}
+	if c.Augment.Policy == "" {
+		c.Augment.Policy = "standard"
+	}
+	c.syncSampler()
+	c.Sampler.EnsureDefaults()
+	c.Augment.EnsureDefaults()
+}
+
+// syncSampler copies the run-level settings the sampler needs.
+func (c *Config) syncSampler() {
+	c.Sampler.Seed = c.Seed
+	c.Sampler.Budget = c.Train.Budget
+	c.Sampler.BatchSize = c.Train.BatchSize
+	c.Sampler.Epochs = c.Train.Epochs
+	if c.Sampler.N == 0 {
+		c.Sampler.N = 1 // the dataset size is known only after loading; Trainer sets it
+	}
+}
+
+// Validate reports every problem at once, one line each, naming the key and its value.
+func (c *Config) Validate() error {
+	var errs []string
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
+	switch c.Device {
+	case "auto", "cpu", "cuda":
+	default:
+		bad("device (%q) must be auto, cpu or cuda", c.Device)
+	}
+	if c.Threads < 0 {
+		bad("threads (%d) must be >= 0", c.Threads)
+	}
+	if _, err := data.Lookup(c.Dataset.Name); err != nil {
+		bad("dataset.name (%q) is unknown (known: %s)", c.Dataset.Name, strings.Join(data.Names(), ", "))
+	}
+	if c.Dataset.TrainLimit < 0 || c.Dataset.TestLimit < 0 {
+		bad("dataset.train_limit (%d) and dataset.test_limit (%d) must be >= 0", c.Dataset.TrainLimit, c.Dataset.TestLimit)
+	}
+	if !contains(models.Names(), c.Model.Name) {
+		bad("model.name (%q) is unknown (known: %s)", c.Model.Name, strings.Join(models.Names(), ", "))
+	}
+	t := c.Train
+	if t.Epochs <= 0 {
+		bad("train.epochs (%d) must be > 0", t.Epochs)
+	}
+	if !(t.Budget > 0 && t.Budget <= 1) {
+		bad("train.budget (%g) must be in (0,1]", t.Budget)
+	}
+	if t.BatchSize <= 0 {
+		bad("train.batch_size (%d) must be > 0", t.BatchSize)
+	}
+	if !(t.LR > 0) {
+		bad("train.lr (%g) must be > 0", t.LR)
+	}
+	if t.FinalLR < 0 || t.FinalLR > t.LR {
+		bad("train.final_lr (%g) must be in [0, train.lr]", t.FinalLR)
+	}
+	if t.Momentum < 0 || t.Momentum >= 1 {
+		bad("train.momentum (%g) must be in [0,1)", t.Momentum)
+	}
+	if t.Nesterov && t.Momentum == 0 {
+		bad("train.nesterov needs train.momentum > 0")
+	}
+	if t.WeightDecay < 0 {
+		bad("train.weight_decay (%g) must be >= 0", t.WeightDecay)
+	}
+	switch t.Schedule {
+	case "linear", "step":
+	default:
+		bad("train.schedule (%q) must be linear or step", t.Schedule)
+	}
+	for i, m := range t.Milestones {
+		if m <= 0 || (i > 0 && m <= t.Milestones[i-1]) {
+			bad("train.milestones (%v) must be positive and increasing", t.Milestones)
+			break
+		}
+	}
+	if !(t.Gamma > 0 && t.Gamma <= 1) {
+		bad("train.gamma (%g) must be in (0,1]", t.Gamma)
+	}
+	if t.EvalBatchSize <= 0 {
+		bad("train.eval_batch_size (%d) must be > 0", t.EvalBatchSize)
+	}
+	if t.EvalEvery <= 0 {
+		bad("train.eval_every (%d) must be > 0", t.EvalEvery)
+	}
+	switch t.EvalBackend {
+	case "onnx", "torch", "both":
+	default:
+		bad("train.eval_backend (%q) must be onnx, torch or both", t.EvalBackend)
+	}
+	if t.Workers < 0 || t.Prefetch < 0 {
+		bad("train.workers (%d) and train.prefetch (%d) must be >= 0", t.Workers, t.Prefetch)
+	}
+	switch t.Credit {
+	case "share", "released":
+	default:
+		bad("train.credit (%q) must be share or released", t.Credit)
+	}
+	c.syncSampler()
+	if err := c.Sampler.Validate(); err != nil {
+		errs = append(errs, strings.Split(err.Error(), "\n")...)
+	}
+	if err := c.Augment.Validate(); err != nil {
+		errs = append(errs, strings.Split(err.Error(), "\n")...)
+	}
+	if len(errs) > 0 {
+		return errors.New("invalid configuration:\n  " + strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

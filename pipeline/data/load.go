@@ -1,0 +1,191 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// loaders maps each dataset name to the function reading one split from a
+// directory laid out as the official archive unpacks.
+var loaders = map[string]func(dir string, train bool, info Info) (*Dataset, error){
+	"cifar10":       loadCIFAR10,
+	"cifar100":      loadCIFAR100,
+	"svhn":          loadSVHN,
+	"mini-imagenet": loadMiniImageNet,
+	"mnist":         loadIDX,
+	"fashion-mnist": loadIDX,
+	"imagefolder":   loadImageFolder,
+}
+
+// Load reads the training or the test split of a named dataset from dir.
+// An empty dir means DefaultDir(name). The expected files are
+//
+//	mnist, fashion-mnist: {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
+//	cifar10:  data_batch_1.bin … data_batch_5.bin, test_batch.bin
+//	          (in dir or in dir/cifar-10-batches-bin)
+//	cifar100: train.bin, test.bin (in dir or dir/cifar-100-binary); fine labels
+//	svhn:     train_32x32.mat, test_32x32.mat
+//	imagefolder: dir/train and dir/test (or dir/val), one folder per class
+//	mini-imagenet: as imagefolder if dir/train exists; otherwise dir holds
+//	          all 60,000 images in 100 class folders and is split as spec §4
+//	          does: a seed-42 permutation, the last sixth is the test set
+//	          (deviation: a PCG permutation, not NumPy's, so the split
+//	          differs from the official one).
+//
+// The images must have the size and labels the class count of Lookup(name).
+func Load(name, dir string, train bool) (*Dataset, error) {
+	info, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		dir = DefaultDir(name)
+	}
+	if dir == "" {
+		return nil, fmt.Errorf("load %s: no directory given and no default directory for it", name)
+	}
+	d, err := loaders[name](dir, train, info)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	d.Name = name
+	if info.H != 0 && (d.H != info.H || d.W != info.W || d.C != info.C) {
+		return nil, fmt.Errorf("load %s from %q: images are %dx%dx%d (HxWxC), want %dx%dx%d",
+			name, dir, d.H, d.W, d.C, info.H, info.W, info.C)
+	}
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("load %s from %q: %w", name, dir, err)
+	}
+	return d, nil
+}
+
+// splitName returns the name of a split in file names.
+func splitName(train bool, trainName, testName string) string {
+	if train {
+		return trainName
+	}
+	return testName
+}
+
+// firstExisting returns the first of the paths that exists, or an error
+// naming all of them.
+func firstExisting(paths ...string) (string, error) {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("stat %q: %w", p, err)
+		}
+	}
+	if len(paths) == 1 {
+		return "", fmt.Errorf("read %q: file does not exist", paths[0])
+	}
+	return "", fmt.Errorf("read %q: file does not exist (also tried %q)", paths[0], paths[1:])
+}
+
+// withClasses sets the class names of d after checking its labels against
+// them; file names the label file for the error.
+func withClasses(d *Dataset, file string, classes []string) (*Dataset, error) {
+	if i, l, ok := firstBadLabel(d.Labels, len(classes)); !ok {
+		return nil, fmt.Errorf("read %q: label %d at index %d out of range [0, %d)", file, l, i, len(classes))
+	}
+	d.Classes = slices.Clone(classes)
+	return d, nil
+}
+
+func loadIDX(dir string, train bool, info Info) (*Dataset, error) {
+	prefix := splitName(train, "train", "t10k")
+	var paths [2]string
+	for i, kind := range []string{"-images-idx3-ubyte", "-labels-idx1-ubyte"} {
+		base := filepath.Join(dir, prefix+kind)
+		p, err := firstExisting(base+".gz", base)
+		if err != nil {
+			return nil, err
+		}
+		paths[i] = p
+	}
+	d, err := ReadIDX(paths[0], paths[1])
+	if err != nil {
+		return nil, err
+	}
+	return withClasses(d, paths[1], info.Classes)
+}
+
+func loadCIFAR10(dir string, train bool, info Info) (*Dataset, error) {
+	base, err := firstExisting(filepath.Join(dir, "data_batch_1.bin"), filepath.Join(dir, "cifar-10-batches-bin", "data_batch_1.bin"))
+	if err != nil {
+		return nil, err
+	}
+	base = filepath.Dir(base)
+	files := []string{filepath.Join(base, "test_batch.bin")}
+	if train {
+		files = files[:0]
+		for i := 1; i <= 5; i++ {
+			files = append(files, filepath.Join(base, fmt.Sprintf("data_batch_%d.bin", i)))
+		}
+	}
+	return ReadCIFAR10(files...)
+}
+
+func loadCIFAR100(dir string, train bool, info Info) (*Dataset, error) {
+	file := splitName(train, "train.bin", "test.bin")
+	path, err := firstExisting(filepath.Join(dir, file), filepath.Join(dir, "cifar-100-binary", file))
+	if err != nil {
+		return nil, err
+	}
+	return ReadCIFAR100(true, path)
+}
+
+func loadSVHN(dir string, train bool, info Info) (*Dataset, error) {
+	path, err := firstExisting(filepath.Join(dir, splitName(train, "train", "test")+"_32x32.mat"))
+	if err != nil {
+		return nil, err
+	}
+	return ReadSVHNMat(path)
+}
+
+func loadImageFolder(dir string, train bool, info Info) (*Dataset, error) {
+	trainDir := filepath.Join(dir, "train")
+	testDir, err := firstExisting(filepath.Join(dir, "test"), filepath.Join(dir, "val"))
+	if err != nil {
+		return nil, err
+	}
+	// Labels index the sorted folder names, so both splits must have the
+	// same folders or the same label would mean different classes.
+	trainClasses, err := classFolders(trainDir)
+	if err != nil {
+		return nil, err
+	}
+	testClasses, err := classFolders(testDir)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(trainClasses, testClasses) {
+		return nil, fmt.Errorf("class folders differ: %q has %q, %q has %q", trainDir, trainClasses, testDir, testClasses)
+	}
+	return ReadImageFolder(splitName(train, trainDir, testDir))
+}
+
+// miniImageNetSeed is the data-split seed of spec §4.
+const miniImageNetSeed = 42
+
+func loadMiniImageNet(dir string, train bool, info Info) (*Dataset, error) {
+	if _, err := os.Stat(filepath.Join(dir, "train")); err == nil {
+		return loadImageFolder(dir, train, info)
+	}
+	all, err := ReadImageFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	perm := rand.New(rand.NewPCG(miniImageNetSeed, streamMiniImageNet)).Perm(all.N)
+	nTrain := all.N - all.N/6 // 50,000 of 60,000
+	if train {
+		return Subset(all, perm[:nTrain]), nil
+	}
+	return Subset(all, perm[nTrain:]), nil
+}

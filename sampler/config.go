@@ -1,0 +1,147 @@
+package sampler
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Config selects and parameterises a sampler. Fill it, call EnsureDefaults, then
+// Validate (New does both). Zero values mean "use the default" where a default exists.
+type Config struct {
+	// Method is one of Methods(). Default "unif-sgd".
+	Method string `mapstructure:"method"`
+	// Seed is the run seed; every sampler derives its RNG stream from (Seed, method).
+	// The pipeline copies the top-level seed here. Default 0.
+	Seed uint64 `mapstructure:"seed"`
+	// N is the training-set size (number of samples). Filled by the pipeline from the
+	// dataset; required, > 0.
+	N int `mapstructure:"n"`
+	// Budget b is the fraction of full-data iterations allowed per epoch, in (0, 1]
+	// (paper §1). Default 1.
+	Budget float64 `mapstructure:"budget"`
+	// BatchSize B, in examples. Used to check that ⌊N·b⌋ >= B (at least one step per
+	// epoch). Default 128.
+	BatchSize int `mapstructure:"batch_size"`
+	// Epochs E is the planned number of epochs (infobatch's annealing uses it). Default 200.
+	Epochs int `mapstructure:"epochs"`
+
+	// NoSmoothing drops the smoothing constant ε = mean(w) (paper §2.4) in p-sgd, c-sgd,
+	// loss-is and upper-bound-is (ablation). Default false.
+	NoSmoothing bool `mapstructure:"no_smoothing"`
+	// LatestValue uses the latest observed value instead of the running mean of all
+	// visits as importance in p-sgd, c-sgd, loss-is and upper-bound-is (ablation of
+	// "averaging predictions over time"). Default false.
+	LatestValue bool `mapstructure:"latest_value"`
+	// WarmupEpochs is the number of initial epochs sampled uniformly by p-sgd, c-sgd,
+	// loss-is and upper-bound-is (epochs e < WarmupEpochs, 0-based). Default 0.
+	WarmupEpochs int `mapstructure:"warmup_epochs"`
+	// SBBeta is Selective Backprop's selectivity β >= 0 (P = percentile^β). 0 means
+	// "derive from the budget": β = 1/b − 1, so that E[P] = 1/(β+1) = b. Default 0.
+	SBBeta float64 `mapstructure:"sb_beta"`
+	// SBHistory is the length of Selective Backprop's loss history, in losses. Default 1024.
+	SBHistory int `mapstructure:"sb_history"`
+	// InfoBatchRatio r is the fraction of below-mean-loss samples infobatch prunes per
+	// epoch, in (0, 1). Default 0.5.
+	InfoBatchRatio float64 `mapstructure:"infobatch_ratio"`
+	// InfoBatchAnneal δ is the fraction of the planned epochs during which infobatch
+	// prunes; epochs e >= δ·E use full data. In (0, 1]. Default 0.875.
+	InfoBatchAnneal float64 `mapstructure:"infobatch_anneal"`
+}
+
+// Defaults for the zero-valued Config fields.
+const (
+	DefaultMethod          = "unif-sgd"
+	DefaultBudget          = 1.0
+	DefaultBatchSize       = 128
+	DefaultEpochs          = 200
+	DefaultSBHistory       = 1024
+	DefaultInfoBatchRatio  = 0.5
+	DefaultInfoBatchAnneal = 0.875
+)
+
+// EnsureDefaults replaces zero values by the documented defaults.
+func (c *Config) EnsureDefaults() {
+	if c.Method == "" {
+		c.Method = DefaultMethod
+	}
+	if c.Budget == 0 {
+		c.Budget = DefaultBudget
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.Epochs == 0 {
+		c.Epochs = DefaultEpochs
+	}
+	if c.SBHistory == 0 {
+		c.SBHistory = DefaultSBHistory
+	}
+	if c.InfoBatchRatio == 0 {
+		c.InfoBatchRatio = DefaultInfoBatchRatio
+	}
+	if c.InfoBatchAnneal == 0 {
+		c.InfoBatchAnneal = DefaultInfoBatchAnneal
+	}
+}
+
+// Validate reports every problem in c, one line each, naming the key and its value.
+// Call EnsureDefaults first. Errors for an unknown method wrap ErrUnknownMethod.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if _, ok := registry[c.Method]; !ok {
+		errs = append(errs, fmt.Errorf("sampler.method (%q) must be one of %s: %w",
+			c.Method, strings.Join(Methods(), ", "), ErrUnknownMethod))
+	}
+	if c.N <= 0 {
+		bad("sampler.n (%d) must be > 0", c.N)
+	}
+	budgetOK := c.Budget > 0 && c.Budget <= 1 // false for NaN
+	if !budgetOK {
+		bad("sampler.budget (%g) must be in (0,1]", c.Budget)
+	}
+	if c.BatchSize <= 0 {
+		bad("sampler.batch_size (%d) must be > 0", c.BatchSize)
+	}
+	if c.N > 0 && budgetOK && c.BatchSize > 0 && c.EpochSize() < c.BatchSize {
+		bad("sampler.budget (%g) gives %d examples per epoch for sampler.n (%d), fewer than sampler.batch_size (%d): no optimizer step per epoch",
+			c.Budget, c.EpochSize(), c.N, c.BatchSize)
+	}
+	if c.Epochs <= 0 {
+		bad("sampler.epochs (%d) must be > 0", c.Epochs)
+	}
+	if c.WarmupEpochs < 0 {
+		bad("sampler.warmup_epochs (%d) must be >= 0", c.WarmupEpochs)
+	}
+	if !(c.SBBeta >= 0) || math.IsInf(c.SBBeta, 0) {
+		bad("sampler.sb_beta (%g) must be finite and >= 0", c.SBBeta)
+	}
+	if c.SBHistory <= 0 {
+		bad("sampler.sb_history (%d) must be > 0", c.SBHistory)
+	}
+	if !(c.InfoBatchRatio > 0 && c.InfoBatchRatio < 1) {
+		bad("sampler.infobatch_ratio (%g) must be in (0,1)", c.InfoBatchRatio)
+	}
+	if !(c.InfoBatchAnneal > 0 && c.InfoBatchAnneal <= 1) {
+		bad("sampler.infobatch_anneal (%g) must be in (0,1]", c.InfoBatchAnneal)
+	}
+	return errors.Join(errs...)
+}
+
+// EpochSize is K = ⌊N·b⌋, the number of examples the budget allows per epoch
+// (paper §1: the float product truncated, as Python's int(N*b)).
+func (c *Config) EpochSize() int {
+	return int(float64(c.N) * c.Budget)
+}
+
+// SBEffectiveBeta is the β Selective Backprop uses: SBBeta, or 1/b − 1 when SBBeta is 0.
+// With percentiles ≈ U(0,1), E[percentile^β] = 1/(β+1), so the derived β backprops a
+// fraction b of the forwarded examples. At b = 1 it is 0: every example is kept.
+func (c *Config) SBEffectiveBeta() float64 {
+	if c.SBBeta != 0 {
+		return c.SBBeta
+	}
+	return 1/c.Budget - 1
+}

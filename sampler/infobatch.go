@@ -1,0 +1,167 @@
+package sampler
+
+import "fmt"
+
+var (
+	_ Sampler      = (*infoBatch)(nil)
+	_ Weighter     = (*infoBatch)(nil)
+	_ Reporter     = (*infoBatch)(nil)
+	_ Stateful     = (*infoBatch)(nil)
+	_ VisitCounter = (*infoBatch)(nil)
+)
+
+const unseenLoss = -1.0 // infobatch "never observed" sentinel (losses are >= 0)
+
+// infoBatch is "infobatch" (Qin et al., ICLR 2024, "InfoBatch: Lossless Training Speed
+// Up by Unbiased Dynamic Data Pruning", Alg. 1): soft pruning of well-learned samples
+// with loss rescaling, and full data for the last epochs.
+type infoBatch struct {
+	base
+	last    []float64 // latest observed loss per sample, unseenLoss if never observed
+	weights []float32 // this epoch's loss multiplier per sample
+	pruned  int64
+}
+
+func newInfoBatch(c Config) *infoBatch {
+	s := &infoBatch{base: newBase(c), last: make([]float64, c.N), weights: make([]float32, c.N)}
+	fill(s.last, unseenLoss)
+	for i := range s.weights {
+		s.weights[i] = 1
+	}
+	return s
+}
+
+// pruning reports whether epoch e prunes: e < δ·E, after which the annealing phase
+// trains on full data.
+func (s *infoBatch) pruning(e int) bool {
+	return float64(e) < s.cfg.InfoBatchAnneal*float64(s.cfg.Epochs)
+}
+
+// Epoch ignores n and returns a variable number of indices: every sample except a
+// random ⌈r·m⌉ of the m "well-learned" ones, whose last observed loss is below the mean
+// of the observed losses (never-observed samples are always kept). The kept
+// well-learned samples get weight 1/(1−r). In annealing epochs (e >= δ·E) it returns
+// all N with weight 1. The epoch is therefore not budget-bounded: the caller's global
+// step budget bounds the run, and Stats.Pruned counts the samples left out.
+func (s *infoBatch) Epoch(e, n int) []int {
+	s.checkEpoch(e, n)
+	r := s.epochRand(e)
+	for i := range s.weights {
+		s.weights[i] = 1
+	}
+	if !s.pruning(e) {
+		out := permutation(r, s.cfg.N)
+		s.scheduled += int64(len(out))
+		return out
+	}
+	thr, seen := s.meanLoss()
+	out := make([]int, 0, s.cfg.N)
+	var well []int
+	if seen > 0 {
+		for i, l := range s.last {
+			if l != unseenLoss && l < thr {
+				well = append(well, i)
+			} else {
+				out = append(out, i)
+			}
+		}
+	} else {
+		for i := range s.last {
+			out = append(out, i)
+		}
+	}
+	// Keep int((1−r)·m) well-learned samples uniformly at random, as the reference
+	// implementation does, so each is pruned with probability ≈ r.
+	keepN := int((1 - s.cfg.InfoBatchRatio) * float64(len(well)))
+	for i := 0; i < keepN; i++ {
+		j := i + r.IntN(len(well)-i)
+		well[i], well[j] = well[j], well[i]
+	}
+	up := float32(1 / (1 - s.cfg.InfoBatchRatio))
+	for _, i := range well[:keepN] {
+		s.weights[i] = up
+		out = append(out, i)
+	}
+	s.pruned += int64(len(well) - keepN)
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	s.scheduled += int64(len(out))
+	return out
+}
+
+// meanLoss is the mean of the last observed losses over observed samples, and their count.
+func (s *infoBatch) meanLoss() (float64, int) {
+	var sum float64
+	seen := 0
+	for _, l := range s.last {
+		if l != unseenLoss {
+			sum += l
+			seen++
+		}
+	}
+	if seen == 0 {
+		return 0, 0
+	}
+	return sum / float64(seen), seen
+}
+
+// Weights returns this epoch's loss multipliers: 1/(1−r) for kept well-learned
+// samples, 1 otherwise. It panics on an index outside [0, N).
+func (s *infoBatch) Weights(idx []int) []float32 {
+	out := make([]float32, len(idx))
+	for k, i := range idx {
+		if i < 0 || i >= s.cfg.N {
+			panic(fmt.Sprintf("sampler: infobatch: Weights: idx[%d] (%d) must be in [0,%d)", k, i, s.cfg.N))
+		}
+		out[k] = s.weights[i]
+	}
+	return out
+}
+
+// Observe stores each entry's loss as the sample's latest score (the credit share is
+// not used: InfoBatch scores a sample by its latest loss).
+func (s *infoBatch) Observe(o Obs) error {
+	if err := s.validate(o, false); err != nil {
+		return err
+	}
+	s.count(o)
+	for k, i := range o.Idx {
+		s.last[i] = float64(o.Loss[k])
+	}
+	return nil
+}
+
+// Report adds the total pruned count; MeanImportance is the mean of the last observed
+// losses over observed samples (the pruning threshold of the next epoch).
+func (s *infoBatch) Report() Stats {
+	st := s.report()
+	st.MeanImportance, _ = s.meanLoss()
+	st.Pruned = s.pruned
+	return st
+}
+
+type infoBatchState struct {
+	Last    []float64
+	Weights []float32
+	Pruned  int64
+}
+
+func (s *infoBatch) MarshalState() ([]byte, error) {
+	return s.marshal(infoBatchState{Last: s.last, Weights: s.weights, Pruned: s.pruned})
+}
+
+func (s *infoBatch) UnmarshalState(d []byte) error {
+	var p infoBatchState
+	h, err := s.unmarshal(d, &p)
+	if err != nil {
+		return err
+	}
+	if err := s.checkLen("last", len(p.Last), s.cfg.N); err != nil {
+		return err
+	}
+	if err := s.checkLen("weights", len(p.Weights), s.cfg.N); err != nil {
+		return err
+	}
+	s.commit(h)
+	s.last, s.weights, s.pruned = p.Last, p.Weights, p.Pruned
+	return nil
+}

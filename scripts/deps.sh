@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# deps.sh installs what budgetrain needs outside Go's module cache, idempotently:
+#   libtorch 2.1.2   from the torch==2.1.2 wheel (only torch/lib and torch/include), or $LIBTORCH
+#   gotch v0.9.1     a patched, git-ignored copy in third_party/gotch (lib.go for this libtorch,
+#                    per-op malloc leak fixed); go.mod replaces the module with it
+#   onnxruntime      libonnxruntime.so.1 from the npm package onnxruntime-node@1.30.0, or $ONNXRUNTIME_LIB
+#   Fashion-MNIST    the Debian package dataset-fashion-mnist
+# Everything downloaded lives in $BUDGETRAIN_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/budgetrain).
+# A second run finds everything in place and finishes in well under a second.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cache=${BUDGETRAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/budgetrain}
+torch_version=2.1.2
+gotch_version=v0.9.1
+ort_version=1.30.0
+mkdir -p "$cache/dl"
+
+say() { printf 'deps: %s\n' "$*" >&2; }
+die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required ($2)"; }
+
+# ---- libtorch ---------------------------------------------------------------------------------
+libtorch_from_wheel() {
+	local dest=$cache/libtorch-$torch_version
+	if [ -f "$dest/.complete" ]; then echo "$dest"; return; fi
+	need python3 "to download the torch wheel with pip"
+	need unzip "to unpack the torch wheel (apt-get install unzip)"
+	local whl
+	whl=$(ls "$cache"/dl/torch-$torch_version-*.whl 2>/dev/null | head -n1 || true)
+	if [ -z "$whl" ]; then
+		say "downloading the torch==$torch_version wheel (about 670 MB) into $cache/dl"
+		python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
+			"torch==$torch_version" -d "$cache/dl" >&2 || return 1
+		whl=$(ls "$cache"/dl/torch-$torch_version-*.whl | head -n1)
+	fi
+	say "unpacking torch/lib and torch/include from $(basename "$whl")"
+	local tmp
+	tmp=$(mktemp -d "$cache/libtorch.tmp.XXXXXX")
+	unzip -q "$whl" 'torch/lib/*' 'torch/include/*' -d "$tmp" >&2
+	# The wheel is the CUDA 12.1 build: libtorch_cpu itself needs libcudart.so.12 and libcupti.so.12,
+	# which come from two small wheels it depends on. Its RPATH includes $ORIGIN, so they go in lib/.
+	local dep f
+	for dep in nvidia_cuda_runtime_cu12:cuda_runtime/lib/libcudart.so.12 nvidia_cuda_cupti_cu12:cuda_cupti/lib/libcupti.so.12; do
+		f=$(ls "$cache"/dl/${dep%%:*}-12.1.105-*.whl 2>/dev/null | head -n1 || true)
+		if [ -z "$f" ]; then
+			python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
+				"$(echo "${dep%%:*}" | tr _ -)==12.1.105" -d "$cache/dl" >&2 || return 1
+			f=$(ls "$cache"/dl/${dep%%:*}-12.1.105-*.whl | head -n1)
+		fi
+		unzip -q -j "$f" "nvidia/${dep#*:}" -d "$tmp/torch/lib" >&2
+	done
+	rm -rf "$dest"
+	mv "$tmp/torch" "$dest"
+	rmdir "$tmp"
+	touch "$dest/.complete"
+	echo "$dest"
+}
+
+libtorch_from_debian() {
+	# Fallback: Debian's libtorch-dev 1.13.1; gotch then needs the stubs in scripts/libtorch-1.13-stubs.txt.
+	if ! dpkg -s libtorch-dev >/dev/null 2>&1; then
+		[ "$(id -u)" = 0 ] || die "libtorch-dev is missing: run 'sudo apt-get install -y libtorch-dev' or set LIBTORCH"
+		say "installing Debian libtorch-dev (fallback)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q libtorch-dev >&2
+	fi
+	echo /usr
+}
+
+if [ -n "${LIBTORCH:-}" ]; then
+	libtorch=$LIBTORCH
+	[ -d "$libtorch/include" ] || die "LIBTORCH=$libtorch has no include/ folder (expected a libtorch root with include/ and lib/)"
+else
+	libtorch=$(libtorch_from_wheel) || { say "torch==$torch_version wheel unavailable; falling back to Debian libtorch-dev 1.13.1"; libtorch=$(libtorch_from_debian); }
+fi
+
+if [ "$libtorch" = /usr ]; then
+	libdir=$(dirname "$(ls /usr/lib/*/libtorch_cpu.so | head -n1)")
+	incs="-I/usr/include -I/usr/include/torch/csrc/api/include"
+else
+	libdir=$libtorch/lib
+	incs="-I$libtorch/include -I$libtorch/include/torch/csrc/api/include"
+fi
+[ -f "$libdir/libc10.so" ] || die "no libc10.so in $libdir (is $libtorch a libtorch root?)"
+
+# ABI: a cxx11-ABI libtorch exports std::__cxx11 symbols from libc10.
+if nm -D --defined-only "$libdir/libc10.so" 2>/dev/null | grep -q '__cxx11'; then abi=1; else abi=0; fi
+
+# CUDA: linked only when libtorch_cuda is present and all its libraries resolve (the PyPI wheel is a
+# CUDA build, but without the nvidia-* wheels it can only run on CPU). BUDGETRAIN_CUDA=0/1 forces it.
+cuda=${BUDGETRAIN_CUDA:-auto}
+if [ "$cuda" = auto ]; then
+	cuda=0
+	if [ -f "$libdir/libtorch_cuda.so" ]; then
+		deps_out=$(ldd "$libdir/libtorch_cuda.so" 2>&1 || true)
+		case "$deps_out" in *"not found"*) ;; *) cuda=1 ;; esac
+	fi
+fi
+
+# libtorch version, for stubbing when it is not 2.1.x
+vh=$(ls "$libtorch"/include/torch/csrc/api/include/torch/version.h /usr/include/torch/csrc/api/include/torch/version.h 2>/dev/null | head -n1 || true)
+tver=""
+[ -n "$vh" ] && tver=$(awk '/define TORCH_VERSION_(MAJOR|MINOR|PATCH)/{v=v (v==""?"":".") $3} END{print v}' "$vh")
+
+# ---- gotch --------------------------------------------------------------------------------------
+gdir=$repo/third_party/gotch
+stamp="gotch=$gotch_version libtorch=$libtorch libdir=$libdir abi=$abi cuda=$cuda version=$tver patch=3"
+if [ "$(cat "$gdir/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
+	need go "to fetch gotch"
+	say "preparing patched gotch $gotch_version in third_party/gotch ($stamp)"
+	src=$(cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download -json "github.com/sugarme/gotch@$gotch_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -d "$src" ] || die "go mod download github.com/sugarme/gotch@$gotch_version failed"
+	tmp=$(mktemp -d "$repo/third_party/.gotch.XXXXXX" 2>/dev/null || { mkdir -p "$repo/third_party"; mktemp -d "$repo/third_party/.gotch.XXXXXX"; })
+	cp -r "$src"/*.go "$src"/go.mod "$src"/go.sum "$src"/libtch "$src"/ts "$src"/nn "$src"/dutil "$src"/pickle "$src"/half "$tmp"/
+	chmod -R u+w "$tmp"
+	ldcuda=""
+	[ "$cuda" = 1 ] && ldcuda="-Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed"
+	cat > "$tmp/libtch/lib.go" <<GO
+package libtch
+
+// Generated by budgetrain scripts/deps.sh for $libtorch (cxx11 ABI=$abi, CUDA=$cuda). Do not edit.
+
+// #cgo CXXFLAGS: -std=c++17 -I\${SRCDIR} -O1 -g0 -D_GLIBCXX_USE_CXX11_ABI=$abi $incs
+// #cgo CFLAGS: -I\${SRCDIR} -O1 -g0
+// #cgo LDFLAGS: -lstdc++ -L$libdir -Wl,-rpath,$libdir $ldcuda -ltorch_cpu -lc10
+import "C"
+GO
+	# Per-op leak: every generated op allocates C.malloc(0) and never frees it (gotch issues 102/115/132).
+	# 64 bytes also fits the up-to-7 output pointers of multi-output ops.
+	sed -i -E 's/^([[:space:]]*)(ptr|ctensorPtr0) := \(\*lib\.Ctensor\)\(unsafe\.Pointer\(C\.malloc\(0\)\)\)$/\1\2 := (*lib.Ctensor)(unsafe.Pointer(C.malloc(64)))\n\1defer C.free(unsafe.Pointer(\2))/' "$tmp/ts/tensor-generated.go"
+	grep -q 'C.malloc(0)' "$tmp/ts/tensor-generated.go" && say "warning: some C.malloc(0) sites were not patched"
+	# Path.Sub appends to its parent's slice, so two sub-paths of one parent can share a backing
+	# array and the second overwrites the first's name (seen: shortcut.0.weight saved as
+	# shortcut.1.weight__28). Copy the slice instead.
+	sed -i 's/^\tpath = append(path, str)$/\tpath = append(append(make([]string, 0, len(path)+1), path...), str)/' "$tmp/nn/varstore.go"
+	grep -q 'make(\[\]string, 0, len(path)+1)' "$tmp/nn/varstore.go" || die "could not patch nn.Path.Sub in gotch"
+	case "$tver" in
+	2.1.*) ;;
+	*)
+		say "libtorch ${tver:-unknown} is not 2.1.x: stubbing the wrappers listed in scripts/libtorch-1.13-stubs.txt"
+		python3 "$repo/scripts/stub_gotch.py" "$tmp/libtch/torch_api_generated.cpp.h" "$repo/scripts/libtorch-1.13-stubs.txt"
+		;;
+	esac
+	echo "$stamp" > "$tmp/.stamp"
+	rm -rf "$gdir"
+	mv "$tmp" "$gdir"
+fi
+
+# ---- onnxruntime ----------------------------------------------------------------------------------
+if [ -n "${ONNXRUNTIME_LIB:-}" ]; then
+	[ -f "$ONNXRUNTIME_LIB" ] || die "ONNXRUNTIME_LIB=$ONNXRUNTIME_LIB does not exist"
+else
+	ortdir=$cache/onnxruntime-$ort_version
+	if [ ! -f "$ortdir/libonnxruntime.so.1" ]; then
+		need npm "to fetch onnxruntime-node@$ort_version"
+		tgz=$cache/dl/onnxruntime-node-$ort_version.tgz
+		if [ ! -f "$tgz" ]; then
+			say "downloading onnxruntime-node@$ort_version (about 110 MB)"
+			(cd "$cache/dl" && npm pack --silent "onnxruntime-node@$ort_version" >/dev/null)
+		fi
+		tmp=$(mktemp -d "$cache/ort.tmp.XXXXXX")
+		tar -xzf "$tgz" -C "$tmp" package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+		mkdir -p "$ortdir"
+		mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$ortdir/libonnxruntime.so.1"
+		rm -rf "$tmp"
+		say "onnxruntime $ort_version in $ortdir"
+	fi
+fi
+
+# ---- Fashion-MNIST ---------------------------------------------------------------------------------
+fm=/usr/share/datasets/fashion-mnist
+if [ ! -f "$fm/t10k-labels-idx1-ubyte.gz" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		say "installing the Debian package dataset-fashion-mnist"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist >&2 ||
+			{ apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist >&2; }
+	else
+		die "Fashion-MNIST is missing from $fm: run 'sudo apt-get install -y dataset-fashion-mnist'"
+	fi
+fi
+say "ready: libtorch $libtorch (ABI $abi, CUDA $cuda), gotch third_party/gotch, onnxruntime ${ONNXRUNTIME_LIB:-$cache/onnxruntime-$ort_version/libonnxruntime.so.1}, data $fm"
