@@ -58,7 +58,7 @@ func NewRandomErasing(p float64) (*RandomErasing, error) {
 	if !(p >= 0 && p <= 1) {
 		return nil, fmt.Errorf("erase: p must be in [0, 1], got %g", p)
 	}
-	return &RandomErasing{P: p, ScaleLo: 0.02, ScaleHi: 0.33, RatioLo: 0.3, RatioHi: 1 / 0.3}, nil
+	return &RandomErasing{P: p, ScaleLo: 0.02, ScaleHi: 0.33, RatioLo: 0.3, RatioHi: 3.3}, nil
 }
 
 // Apply implements Transform.

@@ -200,12 +200,34 @@ func rotate(img *Image, deg float64, s *scratch) {
 		return
 	}
 	cx, cy := float64(img.W)/2, float64(img.H)/2
-	rad := -(angle * degToRad)
-	cos, sin := round15(math.Cos(rad)), round15(math.Sin(rad))
-	a := [6]float64{cos, sin, 0, round15(-math.Sin(rad)), cos, 0}
+	r := s.rotation(angle)
+	a := [6]float64{r.cos, r.sin, 0, r.nsin, r.cos, 0}
 	a[2] = float64(float64(a[0]*-cx)+float64(a[1]*-cy)) + 0.0 + cx
 	a[5] = float64(float64(a[3]*-cx)+float64(a[4]*-cy)) + 0.0 + cy
 	affine(img, a, s)
+}
+
+// rotationMatrix is PIL's rounded rotation matrix for one angle.
+type rotationMatrix struct {
+	ok                    bool
+	angle, cos, sin, nsin float64
+}
+
+// rotation returns PIL's matrix entries for angle (degrees, in [0, 360)):
+// round(cos(-rad), 15), round(sin(-rad), 15), round(-sin(-rad), 15). The
+// decimal rounding goes through strconv, which allocates, so the last few
+// angles are cached: augmenters use a handful of distinct angles.
+func (s *scratch) rotation(angle float64) rotationMatrix {
+	for _, r := range s.rot {
+		if r.ok && r.angle == angle {
+			return r
+		}
+	}
+	rad := -(angle * degToRad)
+	r := rotationMatrix{true, angle, round15(math.Cos(rad)), round15(math.Sin(rad)), round15(-math.Sin(rad))}
+	s.rot[s.rotNext] = r
+	s.rotNext = (s.rotNext + 1) % len(s.rot)
+	return r
 }
 
 type transposeKind int

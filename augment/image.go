@@ -36,8 +36,10 @@ func (img *Image) check() {
 // scratch holds the reusable buffers of one transform, so that the steady
 // state allocates nothing per image. A scratch is not safe for concurrent use.
 type scratch struct {
-	pix  []uint8
-	ints []int
+	pix     []uint8
+	ints    []int
+	rot     [8]rotationMatrix
+	rotNext int
 }
 
 // copyOf returns a copy of img.Pix in the scratch buffer.

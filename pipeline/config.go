@@ -144,9 +144,6 @@ func (c *Config) syncSampler() {
 	c.Sampler.Budget = c.Train.Budget
 	c.Sampler.BatchSize = c.Train.BatchSize
 	c.Sampler.Epochs = c.Train.Epochs
-	if c.Sampler.N == 0 {
-		c.Sampler.N = 1 // the dataset size is known only after loading; Trainer sets it
-	}
 }
 
 // Validate reports every problem at once, one line each, naming the key and its value.
@@ -229,7 +226,11 @@ func (c *Config) Validate() error {
 		bad("train.credit (%q) must be share or released", t.Credit)
 	}
 	c.syncSampler()
-	if err := c.Sampler.Validate(); err != nil {
+	sc := c.Sampler
+	if sc.N <= 1 { // the dataset size is known only after loading: NewTrainer checks again
+		sc.N = 1 << 30
+	}
+	if err := sc.Validate(); err != nil {
 		errs = append(errs, strings.Split(err.Error(), "\n")...)
 	}
 	if err := c.Augment.Validate(); err != nil {

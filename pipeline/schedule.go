@@ -1,7 +1,5 @@
 package pipeline
 
-
-
 // Iterations returns the budgeted step counts of spec §1: K = ⌊N·b⌋ examples per epoch,
 // I = ⌊K/B⌋ iterations per epoch (the last partial batch is dropped) and T = E·I in total.
 func Iterations(n int, budget float64, batch, epochs int) (perEpochSamples, perEpoch, total int) {
@@ -48,4 +46,3 @@ func (c Schedule) At(s int) float64 {
 		return c.LR + float64(s)*(c.FinalLR-c.LR)/float64(c.Total-1)
 	}
 }
-

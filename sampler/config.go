@@ -14,18 +14,18 @@ type Config struct {
 	Method string `mapstructure:"method"`
 	// Seed is the run seed; every sampler derives its RNG stream from (Seed, method).
 	// The pipeline copies the top-level seed here. Default 0.
-	Seed uint64 `mapstructure:"seed"`
+	Seed uint64 `mapstructure:"-"`
 	// N is the training-set size (number of samples). Filled by the pipeline from the
 	// dataset; required, > 0.
-	N int `mapstructure:"n"`
+	N int `mapstructure:"-"`
 	// Budget b is the fraction of full-data iterations allowed per epoch, in (0, 1]
 	// (paper §1). Default 1.
-	Budget float64 `mapstructure:"budget"`
+	Budget float64 `mapstructure:"-"`
 	// BatchSize B, in examples. Used to check that ⌊N·b⌋ >= B (at least one step per
 	// epoch). Default 128.
-	BatchSize int `mapstructure:"batch_size"`
+	BatchSize int `mapstructure:"-"`
 	// Epochs E is the planned number of epochs (infobatch's annealing uses it). Default 200.
-	Epochs int `mapstructure:"epochs"`
+	Epochs int `mapstructure:"-"`
 
 	// NoSmoothing drops the smoothing constant ε = mean(w) (paper §2.4) in p-sgd, c-sgd,
 	// loss-is and upper-bound-is (ablation). Default false.

@@ -20,7 +20,7 @@ import (
 //     inequality), so a cluster with d(c,cⱼ) >= 2·rⱼ is skipped, and one with
 //     rⱼ <= R/2 (R = d(c), the current largest radius, <= d(c,cⱼ)) is skipped without
 //     computing d(c,cⱼ).
-//   - Squared distances are accumulated in blocks of 16 dimensions and abandoned
+//   - Squared distances are accumulated in blocks of 8 dimensions and abandoned
 //     once they reach the point's current distance (partial sums never decrease).
 //
 // The bounds carry a 0.1% margin so float32 rounding cannot prune a point the plain
@@ -179,12 +179,11 @@ func (g *kcenter) update(lo, hi, c int, r2 float32, moved []int32) []int32 {
 	cf := g.row(c)
 	for j := lo; j < hi; j++ {
 		rj := g.rad2[j]
-		DBGcl++
 		if 4*rj*pruneSlack <= r2 { // rⱼ <= R/2 <= d(c,cⱼ)/2
 			continue
 		}
-		DBGcc++
-		dc := dist2Bound(g.row(int(g.ctr[j])), cf, inf32) // d(c,cⱼ)²
+		// d(c,cⱼ)², or a partial sum >= the bound, which is all the test needs.
+		dc := dist2Bound(g.row(int(g.ctr[j])), cf, 4*rj*pruneSlack)
 		if dc >= 4*rj*pruneSlack {
 			continue
 		}
@@ -196,7 +195,6 @@ func (g *kcenter) update(lo, hi, c int, r2 float32, moved []int32) []int32 {
 				continue
 			}
 			if dx := g.d2[x]; dc < 4*dx*pruneSlack {
-				DBGpp++
 				if d := dist2Bound(g.row(int(x)), cf, dx); d < dx {
 					g.d2[x] = d
 					moved = append(moved, x)
@@ -220,17 +218,13 @@ func dist2Bound(a, b []float32, bound float32) float32 {
 	b = b[:len(a)]
 	var s float32
 	i := 0
-	for ; i+16 <= len(a); i += 16 {
-		x, y := a[i:i+16:i+16], b[i:i+16:i+16]
+	for ; i+8 <= len(a); i += 8 {
+		x, y := a[i:i+8:i+8], b[i:i+8:i+8]
 		d0, d1, d2, d3 := x[0]-y[0], x[1]-y[1], x[2]-y[2], x[3]-y[3]
 		s0 := d0*d0 + d1*d1 + d2*d2 + d3*d3
 		d0, d1, d2, d3 = x[4]-y[4], x[5]-y[5], x[6]-y[6], x[7]-y[7]
 		s1 := d0*d0 + d1*d1 + d2*d2 + d3*d3
-		d0, d1, d2, d3 = x[8]-y[8], x[9]-y[9], x[10]-y[10], x[11]-y[11]
-		s2 := d0*d0 + d1*d1 + d2*d2 + d3*d3
-		d0, d1, d2, d3 = x[12]-y[12], x[13]-y[13], x[14]-y[14], x[15]-y[15]
-		s3 := d0*d0 + d1*d1 + d2*d2 + d3*d3
-		s += (s0 + s1) + (s2 + s3)
+		s += s0 + s1
 		if s >= bound {
 			return s
 		}
@@ -241,5 +235,3 @@ func dist2Bound(a, b []float32, bound float32) float32 {
 	}
 	return s
 }
-
-var DBGcc, DBGpp, DBGcl int

@@ -1,12 +1,12 @@
 package sampler
 
-import "testing"
+import ("testing";"time")
 
 func TestZZProf(t *testing.T) {
 	for _, blobs := range []int{10, 0} {
 	f := gaussianFeatures(1, 60000, 64, blobs)
-	DBGcc, DBGpp, DBGcl = 0,0,0
+	st := time.Now()
 	kCenterGreedyWorkers(f, 64, 6000, 0, 1)
-	t.Logf("blobs %d: clusters visited %d, center dists %d, point dists %d", blobs, DBGcl, DBGcc, DBGpp)
+	t.Logf("blobs %d: %v", blobs, time.Since(st))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -30,6 +31,9 @@ type Session struct {
 	in, out  *rt.Tensor[float32]
 	inShape  rt.Shape
 	outShape rt.Shape
+	// pin keeps inBuf and outBuf pinned while onnxruntime holds pointers to them (the tensors
+	// wrap the Go buffers without copying), as the cgo pointer rules require.
+	pin runtime.Pinner
 }
 
 // Open reads an ONNX model file and opens a session on it; see OpenBytes.
@@ -233,6 +237,8 @@ func (s *Session) resize(n int) error {
 	if need := n * s.classes; cap(s.outBuf) < need {
 		s.outBuf = make([]float32, need)
 	}
+	s.pin.Pin(&s.inBuf[0])
+	s.pin.Pin(&s.outBuf[0])
 	s.inShape = rt.NewShape(append([]int64{int64(n)}, s.shape[1:]...)...)
 	s.outShape = rt.NewShape(int64(n), int64(s.classes))
 	var err error
@@ -256,6 +262,7 @@ func (s *Session) destroyTensors() {
 		s.out.Destroy()
 		s.out = nil
 	}
+	s.pin.Unpin()
 	s.n = 0
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 )
 
 // MATLAB level-5 MAT-file data types (element tags) and array classes, from
@@ -158,6 +159,9 @@ func (p *matParser) tag(b []byte) (typ uint32, data []byte, next int, err error)
 // elements decodes a sequence of top-level elements.
 func (p *matParser) elements(b []byte, top bool) error {
 	for len(b) > 0 {
+		if len(b) < 8 && !slices.ContainsFunc(b, func(c byte) bool { return c != 0 }) {
+			return nil // zero padding after an unpadded compressed element
+		}
 		typ, data, next, err := p.tag(b)
 		if err != nil {
 			return err

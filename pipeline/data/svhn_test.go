@@ -180,3 +180,13 @@ func FuzzParseSVHNMat(f *testing.F) {
 		}
 	})
 }
+
+func TestReadSVHNToleratesTrailingZeroPadding(t *testing.T) {
+	b, im := svhnBytes(binary.LittleEndian, true, 2, []int{1, 2}, gen.MiDOUBLE)
+	d, err := parseSVHNMat("s.mat", append(b, 0, 0, 0, 0))
+	if err != nil || !bytes.Equal(d.Pix, im.Pix) {
+		t.Fatalf("padded file: %v", err)
+	}
+	_, err = parseSVHNMat("s.mat", append(b, 0, 0, 1, 0))
+	wantErr(t, err, "truncated element tag: got 4 bytes, want 8")
+}

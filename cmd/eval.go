@@ -1,0 +1,110 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"budgetrain/onnx/ort"
+	"budgetrain/pipeline"
+
+	"github.com/spf13/cobra"
+)
+
+type evalOptions struct {
+	model, run, weights, arch, dataset, dir string
+	asJSON                                  bool
+	batch, threads                          int
+}
+
+func newEvalCommand(o *options) *cobra.Command {
+	e := &evalOptions{}
+	c := &cobra.Command{
+		Use:   "eval",
+		Short: "Evaluate an ONNX model (or a checkpoint, exported first) on a test set with onnxruntime alone",
+		Long: `Evaluate top-1 and per-class accuracy with onnxruntime, without libtorch.
+
+  budgetrain eval --model runs/demo/model.onnx --dataset fashion-mnist [--json]
+  budgetrain eval --run runs/demo             # exports the checkpoint, then evaluates it
+  budgetrain eval --weights model.pt --arch resnet8 --dataset fashion-mnist`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var model []byte
+			var err error
+			dataset := e.dataset
+			switch {
+			case e.model != "":
+				if e.run != "" || e.weights != "" {
+					return fmt.Errorf("eval: give one of --model, --run or --weights")
+				}
+				if model, err = os.ReadFile(e.model); err != nil {
+					return fmt.Errorf("eval: %w", err)
+				}
+			default:
+				var cfg pipeline.Config
+				if model, cfg, err = exportCheckpoint(e.run, e.weights, e.arch, e.dataset); err != nil {
+					return err
+				}
+				if e.run != "" && !cmd.Flags().Changed("dataset") {
+					dataset = cfg.Dataset.Name
+				}
+			}
+			_, _, test, err := pipeline.LoadData(pipeline.DatasetConfig{Name: dataset, Dir: e.dir})
+			if err != nil {
+				return err
+			}
+			s, err := ort.OpenBytes(model, e.threads)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			res, err := ort.Evaluate(s, test.Pix, test.Labels, test.H, test.W, test.C, e.batch)
+			if err != nil {
+				return err
+			}
+			return printEval(cmd, e.asJSON, dataset, test.Classes, res)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&e.model, "model", "", "ONNX model file")
+	f.StringVar(&e.run, "run", "", "run folder: export its checkpoint and evaluate it")
+	f.StringVar(&e.weights, "weights", "", "weights file (model.pt): export and evaluate it")
+	f.StringVar(&e.arch, "arch", "", "architecture of --weights")
+	f.StringVar(&e.dataset, "dataset", "fashion-mnist", "test set to evaluate on")
+	f.StringVar(&e.dir, "data-dir", "", "folder of the dataset files (default: the dataset's default location)")
+	f.BoolVar(&e.asJSON, "json", false, "print the result as JSON")
+	f.IntVar(&e.batch, "batch", 500, "evaluation batch size")
+	f.IntVar(&e.threads, "threads", 0, "onnxruntime intra-op threads (0 = one per core)")
+	return c
+}
+
+func printEval(cmd *cobra.Command, asJSON bool, dataset string, classes []string, r ort.Result) error {
+	w := cmd.OutOrStdout()
+	if asJSON {
+		per := map[string]float64{}
+		for i, a := range r.PerClass {
+			per[className(classes, i)] = a
+		}
+		b, _ := json.MarshalIndent(map[string]any{
+			"dataset": dataset, "accuracy": r.Accuracy, "correct": r.Correct, "total": r.Total,
+			"per_class": per, "onnxruntime": ort.Version(),
+		}, "", "  ")
+		fmt.Fprintln(w, string(b))
+		return nil
+	}
+	fmt.Fprintf(w, "%s: accuracy %.4f (%d/%d) with onnxruntime %s\n", dataset, r.Accuracy, r.Correct, r.Total, ort.Version())
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "class\taccuracy\timages")
+	for i, a := range r.PerClass {
+		fmt.Fprintf(tw, "%s\t%.4f\t%d\n", className(classes, i), a, r.ClassTotal[i])
+	}
+	return tw.Flush()
+}
+
+func className(classes []string, i int) string {
+	if i < len(classes) {
+		return classes[i]
+	}
+	return fmt.Sprint(i)
+}

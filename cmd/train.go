@@ -1,0 +1,133 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"budgetrain/pipeline"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+)
+
+// trainFlags are the train command's shortcuts; each sets one config key.
+var trainFlags = map[string]string{
+	"name":                "name",
+	"sampler.method":      "method",
+	"train.budget":        "budget",
+	"train.epochs":        "epochs",
+	"model.name":          "model",
+	"dataset.name":        "dataset",
+	"augment.policy":      "augment",
+	"train.log_selection": "log-selection",
+}
+
+func newTrainCommand(o *options) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "train",
+		Short: "Train a model under a budget; writes config.yaml, metrics.jsonl, model.pt, model.onnx and summary.json",
+		Long: `Train a classifier with libtorch under a compute budget b: every method runs exactly
+T = epochs·⌊⌊N·b⌋/batch_size⌋ optimizer steps, and the learning-rate schedule spans them.
+After training the model is exported to ONNX and evaluated with onnxruntime.
+
+Ctrl-C stops after the current step, saves a checkpoint and writes the summary so far.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := resolve(cmd, o, trainFlags)
+			if err != nil {
+				return err
+			}
+			return runTrain(cmd.Context(), cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.String("name", "demo", "run name (run folder runs/<name>)")
+	f.String("method", "unif-sgd", "sampler.method: sgd, unif-sgd, p-sgd, c-sgd, selective-backprop, ...")
+	f.Float64("budget", 0.3, "train.budget: fraction of each epoch's iterations allowed, in (0,1]")
+	f.Int("epochs", 15, "train.epochs: planned epochs E")
+	f.String("model", "resnet8", "model.name")
+	f.String("dataset", "fashion-mnist", "dataset.name")
+	f.String("augment", "standard", "augment.policy, e.g. standard+ricap-a0.3")
+	f.String("log-selection", "", "train.log_selection: write each epoch's selected indices to this file")
+	return c
+}
+
+func runTrain(ctx context.Context, cfg pipeline.Config, stdout, stderr io.Writer) error {
+	y, err := pipeline.ConfigYAML(cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "resolved config:\n%s\n", indent(string(y)))
+	t, err := pipeline.NewTrainer(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	t.Report()
+	fmt.Fprintln(stdout, "libtorch seeded from seed; Go streams derived from it")
+	t.Hooks = append(t.Hooks, progressHook(stderr, t.TotalSteps), logHook(stdout))
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sum, err := t.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "\ninterrupted at step %d of %d: checkpoint and summary saved in %s\n", sum.Iterations, sum.PlannedSteps, cfg.Out)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	js, _ := json.MarshalIndent(sum, "", "  ")
+	fmt.Fprintf(stdout, "summary (%s):\n%s\n", filepath.Join(cfg.Out, pipeline.SummaryFile), js)
+	return nil
+}
+
+// progressHook draws one bar over all optimizer steps of the run.
+func progressHook(w io.Writer, total int) pipeline.Hook {
+	var bar *progressbar.ProgressBar
+	return pipeline.HookFuncs{
+		OnStart: func(t *pipeline.Trainer) {
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetDescription("train"),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetItsString("steps"),
+				progressbar.OptionShowIts(),
+				progressbar.OptionThrottle(250*time.Millisecond),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+			)
+		},
+		OnStep: func(t *pipeline.Trainer, loss float64) {
+			p := t.Progress()
+			bar.Describe(fmt.Sprintf("epoch %d loss %.3f", p.Epoch+1, loss))
+			bar.Add(1)
+		},
+		OnEnd: func(t *pipeline.Trainer, s pipeline.Summary) { bar.Finish() },
+	}
+}
+
+// logHook prints one line per epoch.
+func logHook(w io.Writer) pipeline.Hook {
+	return pipeline.HookFuncs{OnEpoch: func(t *pipeline.Trainer, m pipeline.EpochMetrics) {
+		acc := "-"
+		if m.TestAcc != nil {
+			acc = fmt.Sprintf("%.4f", *m.TestAcc)
+		}
+		fmt.Fprintf(w, "\repoch %3d step %6d lr %.4g loss %.4f train_acc %.4f test_acc %s fwd %d bwd %d H(c) %.3f %.1fs (eval %.1fs, data wait %.1fs) rss %.0f MiB\n",
+			m.Epoch, m.Step, m.LR, m.TrainLoss, m.TrainAcc, acc, m.SamplesForward, m.SamplesBackward, m.Entropy, m.Seconds, m.EvalSeconds, m.DataWait, m.RSSMiB)
+	}}
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}

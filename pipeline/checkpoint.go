@@ -1,0 +1,195 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+
+	"budgetrain/onnx"
+	"budgetrain/sampler"
+
+	"github.com/go-viper/mapstructure/v2"
+	"go.yaml.in/yaml/v3"
+)
+
+// File names inside a run folder.
+const (
+	WeightsFile    = "model.pt"        // gotch VarStore (TorchScript archive; torch.jit.load(p).named_parameters())
+	CheckpointFile = "checkpoint.json" // resolved config, progress and sampler state of the weights beside it
+	ONNXFile       = "model.onnx"
+	SummaryFile    = "summary.json"
+	ConfigFile     = "config.yaml"
+)
+
+// Checkpoint is what is stored with the weights: enough to know how they were made and to
+// continue the sampler's selections.
+type Checkpoint struct {
+	Config       map[string]any `json:"config"`
+	Epoch        int            `json:"epoch"` // epochs completed
+	Step         int            `json:"step"`
+	SamplerState []byte         `json:"sampler_state,omitempty"`
+	Weights      string         `json:"weights"`
+}
+
+// SaveCheckpoint writes the weights and the checkpoint record, each to a temporary file renamed
+// into place, so an interrupted save never leaves a file that looks complete.
+func (t *Trainer) SaveCheckpoint() error {
+	dir := t.Cfg.Out
+	tmp := filepath.Join(dir, WeightsFile+".tmp")
+	if err := t.VS.Save(tmp); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("save checkpoint %q: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, WeightsFile)); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	ck := Checkpoint{Config: ConfigMap(t.Cfg), Epoch: t.state.Epoch + 1, Step: t.state.Step, Weights: WeightsFile}
+	if s, ok := t.Sampler.(sampler.Stateful); ok {
+		st, err := s.MarshalState()
+		if err != nil {
+			return fmt.Errorf("save sampler state: %w", err)
+		}
+		ck.SamplerState = st
+	}
+	b, err := json.MarshalIndent(ck, "", " ")
+	if err != nil {
+		return err
+	}
+	return onnx.WriteFileAtomic(filepath.Join(dir, CheckpointFile), b)
+}
+
+// ReadCheckpoint reads the checkpoint record of a run folder.
+func ReadCheckpoint(dir string) (Checkpoint, error) {
+	var ck Checkpoint
+	p := filepath.Join(dir, CheckpointFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return ck, fmt.Errorf("read checkpoint: %w", err)
+	}
+	if err := json.Unmarshal(b, &ck); err != nil {
+		return ck, fmt.Errorf("read checkpoint %q: %w", p, err)
+	}
+	return ck, nil
+}
+
+// writeConfig saves the resolved config as YAML, with the same keys the config file takes.
+func writeConfig(path string, c Config) error {
+	b, err := ConfigYAML(c)
+	if err != nil {
+		return err
+	}
+	return onnx.WriteFileAtomic(path, b)
+}
+
+// ConfigYAML renders the resolved config with its mapstructure keys.
+func ConfigYAML(c Config) ([]byte, error) {
+	return yaml.Marshal(ConfigMap(c))
+}
+
+// ConfigMap turns a config struct into nested maps keyed by the mapstructure tags, the keys a
+// config file uses. Fields tagged "-" are internal and left out.
+func ConfigMap(c Config) map[string]any {
+	return toMap(reflect.ValueOf(c)).(map[string]any)
+}
+
+func toMap(v reflect.Value) any {
+	switch v.Kind() {
+	case reflect.Struct:
+		m := map[string]any{}
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
+			if tag == "-" || !f.IsExported() {
+				continue
+			}
+			if tag == "" {
+				tag = strings.ToLower(f.Name)
+			}
+			m[tag] = toMap(v.Field(i))
+		}
+		return m
+	case reflect.Slice:
+		if v.IsNil() {
+			return []any{}
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = toMap(v.Index(i))
+		}
+		return out
+	default:
+		return v.Interface()
+	}
+}
+
+// finish exports the final model, evaluates the exported file with onnxruntime and writes
+// summary.json.
+func (t *Trainer) finish(sum *Summary) error {
+	c := t.Cfg
+	b, err := t.ExportBytes()
+	if err != nil {
+		return err
+	}
+	onnxPath := filepath.Join(c.Out, ONNXFile)
+	if err := onnx.WriteFileAtomic(onnxPath, b); err != nil {
+		return fmt.Errorf("write %s: %w", onnxPath, err)
+	}
+	res, err := EvalONNXBytes(b, t.Test, c.Train.EvalBatchSize, c.Threads)
+	if err != nil {
+		return fmt.Errorf("evaluate %s with onnxruntime: %w", onnxPath, err)
+	}
+	s := t.state
+	sum.Dataset, sum.Model, sum.Method, sum.Augmentation = c.Dataset.Name, c.Model.Name, c.Sampler.Method, c.Augment.Policy
+	sum.Budget, sum.Epochs, sum.Seed = c.Train.Budget, c.Train.Epochs, c.Seed
+	sum.Iterations, sum.PlannedSteps = s.Step, t.TotalSteps
+	sum.SamplesForward, sum.SamplesBackward = s.SamplesForward, s.SamplesBackward
+	sum.TrainSeconds, sum.DataWaitSeconds = s.TrainSeconds, t.Loader.Wait().Seconds()
+	sum.Params = t.ParamCount()
+	sum.ONNXTestAcc = res.Accuracy
+	sum.TorchTestAcc = t.EvalTorch(t.Test)
+	sum.Weights, sum.ONNX = WeightsFile, ONNXFile
+	sum.Completed = s.Step >= t.TotalSteps
+	js, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return err
+	}
+	return onnx.WriteFileAtomic(filepath.Join(c.Out, SummaryFile), append(js, '\n'))
+}
+
+// evaluate fills the test accuracies of m with the configured backends.
+func (t *Trainer) evaluate(m *EpochMetrics) error {
+	t0 := time.Now()
+	be := t.Cfg.Train.EvalBackend
+	if be == "torch" || be == "both" {
+		a := t.EvalTorch(t.Test)
+		m.TestAccTorch, m.TestAcc = &a, &a
+	}
+	if be == "onnx" || be == "both" {
+		r, err := t.EvalONNX(t.Test)
+		if err != nil {
+			return fmt.Errorf("epoch %d: onnxruntime evaluation: %w", m.Epoch, err)
+		}
+		a := r.Accuracy
+		m.TestAccONNX, m.TestAcc = &a, &a
+	}
+	m.EvalSeconds = time.Since(t0).Seconds()
+	return nil
+}
+
+// ConfigFromMap decodes a config saved by ConfigMap (checkpoint.json) and validates it.
+func ConfigFromMap(m map[string]any) (Config, error) {
+	var c Config
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &c, WeaklyTypedInput: true, ErrorUnused: true})
+	if err != nil {
+		return c, err
+	}
+	if err := dec.Decode(m); err != nil {
+		return c, fmt.Errorf("decode config: %w", err)
+	}
+	c.EnsureDefaults()
+	return c, c.Validate()
+}

@@ -1,0 +1,104 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"budgetrain/augment"
+	"budgetrain/models"
+	"budgetrain/onnx/ort"
+	"budgetrain/pipeline/data"
+
+	"github.com/sugarme/gotch/nn"
+	ts "github.com/sugarme/gotch/ts"
+)
+
+// EvalTorch returns the top-1 accuracy of the model on d with libtorch, in evaluation mode
+// (BatchNorm running statistics) and without gradients.
+func (t *Trainer) EvalTorch(d *data.Dataset) float64 {
+	return EvalTorch(t.Model, t.Info, d, t.Cfg.Train.EvalBatchSize, t.toDevice)
+}
+
+// EvalTorch scores m on d in batches of bs.
+func EvalTorch(m models.Model, info data.Info, d *data.Dataset, bs int, to func(*ts.Tensor) *ts.Tensor) float64 {
+	classes := len(info.Classes)
+	per := d.C * d.H * d.W
+	x := make([]float32, bs*per)
+	out := make([]float32, bs*classes)
+	img := augment.Image{H: d.H, W: d.W, C: d.C}
+	correct := 0
+	for s := 0; s < d.N; s += bs {
+		n := min(bs, d.N-s)
+		for i := 0; i < n; i++ {
+			img.Pix = d.Image(s + i)
+			augment.Normalize(&img, info.Mean, info.Std, x[i*per:(i+1)*per])
+		}
+		ts.NoGrad(func() {
+			xt := to(ts.MustOfSlice(x[:n*per]).MustView([]int64{int64(n), int64(d.C), int64(d.H), int64(d.W)}, true))
+			logits := m.ForwardT(xt, false)
+			logits.MustCopyData(out[:n*classes], uint(n*classes))
+			xt.MustDrop()
+			logits.MustDrop()
+		})
+		for i := 0; i < n; i++ {
+			if argmax(out[i*classes:(i+1)*classes]) == d.Labels[s+i] {
+				correct++
+			}
+		}
+	}
+	return float64(correct) / float64(d.N)
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// ExportBytes serialises the current model as a self-contained ONNX file (normalisation in
+// the graph, metadata describing the run).
+func (t *Trainer) ExportBytes() ([]byte, error) {
+	return ExportModel(t.Model, t.VS, t.Info, t.Cfg)
+}
+
+// ExportModel is ExportBytes for any model, its VarStore and config.
+func ExportModel(m models.Model, vs *nn.VarStore, info data.Info, c Config) ([]byte, error) {
+	return models.Export(m, vs, models.ExportOptions{
+		H: int64(info.H), W: int64(info.W), C: int64(info.C), Classes: int64(len(info.Classes)),
+		Mean: info.Mean, Std: info.Std, Metadata: Metadata(info, c),
+	})
+}
+
+// EvalONNX exports the model and scores it on d with onnxruntime alone.
+func (t *Trainer) EvalONNX(d *data.Dataset) (ort.Result, error) {
+	b, err := t.ExportBytes()
+	if err != nil {
+		return ort.Result{}, err
+	}
+	return EvalONNXBytes(b, d, t.Cfg.Train.EvalBatchSize, t.Cfg.Threads)
+}
+
+// EvalONNXBytes scores a serialised ONNX classifier on d.
+func EvalONNXBytes(model []byte, d *data.Dataset, bs, threads int) (ort.Result, error) {
+	s, err := ort.OpenBytes(model, threads)
+	if err != nil {
+		return ort.Result{}, err
+	}
+	defer s.Close()
+	return ort.Evaluate(s, d.Pix, d.Labels, d.H, d.W, d.C, bs)
+}
+
+// Metadata is what every exported model records about its run (ONNX metadata_props).
+func Metadata(info data.Info, c Config) map[string]string {
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	return map[string]string{
+		"mean": js(info.Mean), "std": js(info.Std), "classes": js(info.Classes),
+		"dataset": c.Dataset.Name, "model": c.Model.Name, "method": c.Sampler.Method,
+		"budget": fmt.Sprint(c.Train.Budget), "augmentation": c.Augment.Policy,
+		"seed": fmt.Sprint(c.Seed), "epochs": fmt.Sprint(c.Train.Epochs),
+	}
+}

@@ -1,0 +1,136 @@
+package pipeline
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"budgetrain/sampler"
+)
+
+// EpochMetrics is one line of metrics.jsonl. Counters are cumulative; accuracies are fractions.
+type EpochMetrics struct {
+	Epoch           int      `json:"epoch"` // 1-based
+	Step            int      `json:"step"`
+	LR              float64  `json:"lr"`
+	TrainLoss       float64  `json:"train_loss"`
+	TrainAcc        float64  `json:"train_acc"`
+	TestAcc         *float64 `json:"test_acc,omitempty"`       // the configured backend's accuracy
+	TestAccTorch    *float64 `json:"test_acc_torch,omitempty"` // libtorch, when it ran
+	TestAccONNX     *float64 `json:"test_acc_onnx,omitempty"`  // onnxruntime, when it ran
+	EvalSeconds     float64  `json:"eval_seconds"`
+	SamplesForward  int64    `json:"samples_forward"`
+	SamplesBackward int64    `json:"samples_backward"`
+	Seconds         float64  `json:"seconds"` // training wall time so far, evaluation excluded
+	DataWait        float64  `json:"data_wait_seconds"`
+	Entropy         float64  `json:"visit_entropy"`   // H(c) of per-sample visit counts (max ln N)
+	NeverSeen       float64  `json:"never_seen"`      // fraction of samples not visited yet
+	MeanImportance  float64  `json:"mean_importance"` // mean of the sampler's importance vector
+	RSSMiB          float64  `json:"rss_mib"`         // resident memory of the process
+}
+
+func (t *Trainer) epochMetrics() EpochMetrics {
+	s := t.state
+	m := EpochMetrics{
+		Epoch: s.Epoch + 1, Step: s.Step, LR: s.LR,
+		SamplesForward: s.SamplesForward, SamplesBackward: s.SamplesBackward,
+		Seconds: s.TrainSeconds, DataWait: t.Loader.Wait().Seconds(), RSSMiB: RSSMiB(),
+	}
+	if s.EpochSeen > 0 {
+		m.TrainLoss = s.EpochLoss / float64(s.EpochSeen)
+		m.TrainAcc = s.EpochCorrect / float64(s.EpochSeen)
+	}
+	if r, ok := t.Sampler.(sampler.Reporter); ok {
+		st := r.Report()
+		m.Entropy, m.NeverSeen, m.MeanImportance = st.Entropy, st.NeverSeen, st.MeanImportance
+	}
+	return m
+}
+
+// RSSMiB reads the resident set size of this process from /proc (0 where unavailable).
+func RSSMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+type metricsWriter struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+func newMetricsWriter(path string) (*metricsWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create metrics file: %w", err)
+	}
+	return &metricsWriter{f: f, w: bufio.NewWriter(f)}, nil
+}
+
+func (m *metricsWriter) Write(e EpochMetrics) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	m.w.Write(append(b, '\n'))
+	if err := m.w.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", m.f.Name(), err)
+	}
+	return nil
+}
+
+func (m *metricsWriter) Close() error { return m.f.Close() }
+
+// Summary is summary.json: the totals of a run. Accuracies are fractions in [0,1].
+type Summary struct {
+	Dataset         string  `json:"dataset"`
+	Model           string  `json:"model"`
+	Method          string  `json:"method"`
+	Augmentation    string  `json:"augmentation"`
+	Budget          float64 `json:"budget"`
+	Epochs          int     `json:"epochs"` // planned epochs E
+	EpochsRun       int     `json:"epochs_run"`
+	Seed            uint64  `json:"seed"`
+	Iterations      int     `json:"iterations"` // optimizer steps done (T when complete)
+	PlannedSteps    int     `json:"planned_iterations"`
+	SamplesForward  int64   `json:"samples_forward"`
+	SamplesBackward int64   `json:"samples_backward"`
+	TrainSeconds    float64 `json:"train_seconds"`
+	DataWaitSeconds float64 `json:"data_wait_seconds"`
+	Params          int64   `json:"params"`
+	FinalTestAcc    float64 `json:"final_test_acc"`
+	BestTestAcc     float64 `json:"best_test_acc"`
+	TorchTestAcc    float64 `json:"torch_test_acc"`
+	ONNXTestAcc     float64 `json:"onnx_test_acc"`
+	Weights         string  `json:"weights"`
+	ONNX            string  `json:"onnx"`
+	VisitEntropy    float64 `json:"visit_entropy"`
+	NeverSeen       float64 `json:"never_seen"`
+	Completed       bool    `json:"completed"`
+	RSSFirstMiB     float64 `json:"rss_first_epoch_mib"`
+	RSSLastMiB      float64 `json:"rss_last_epoch_mib"`
+}
+
+func (s *Summary) observe(m EpochMetrics) {
+	if m.TestAcc != nil {
+		s.FinalTestAcc = *m.TestAcc
+		s.BestTestAcc = max(s.BestTestAcc, *m.TestAcc)
+	}
+	if s.RSSFirstMiB == 0 {
+		s.RSSFirstMiB = m.RSSMiB
+	}
+	s.RSSLastMiB = m.RSSMiB
+	s.EpochsRun = m.Epoch
+	s.VisitEntropy, s.NeverSeen = m.Entropy, m.NeverSeen
+}

@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"context"
+
+	"budgetrain/sampler"
+
+	ts "github.com/sugarme/gotch/ts"
+)
+
+// sbEpoch runs one epoch of Selective Backprop (Jiang et al. 2019; spec §2.7): every loader
+// batch gets a selection forward pass in evaluation mode without gradients (so BatchNorm's
+// running statistics do not move), the selector keeps each example with probability
+// percentile^β, and kept examples queue up until exactly B of them are back-propagated in one
+// training step on the same augmented images. Deviation: a partial queue at the end of the
+// epoch carries over to the next epoch instead of being trained as a smaller batch, so every
+// step has exactly B examples.
+func (t *Trainer) sbEpoch(ctx context.Context) error {
+	sel := t.Sampler.(sampler.Selector)
+	idx := t.Sampler.Epoch(t.state.Epoch, t.EpochSamples)
+	t.logSelection(idx)
+	stop := make(chan struct{})
+	defer close(stop)
+	ch := t.Loader.Epoch(t.state.Epoch, idx, stop)
+	t.state.EpochLoss, t.state.EpochCorrect, t.state.EpochSeen = 0, 0, 0
+	q := t.sbQueue()
+	per := q.C * q.H * q.W
+	for t.state.Step < t.TotalSteps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b, ok := t.Loader.Next(ch)
+		if !ok {
+			return nil
+		}
+		loss := t.selectionLosses(b)
+		if err := t.Sampler.Observe(sampler.Obs{Idx: b.Index[:b.N], Loss: loss}); err != nil {
+			t.Loader.Release(b)
+			return err
+		}
+		for _, j := range sel.Select(loss) {
+			q.X = append(q.X, b.X[j*per:(j+1)*per]...)
+			q.Label = append(q.Label, b.Label[j])
+			q.Index = append(q.Index, b.Index[j])
+		}
+		t.Loader.Release(b)
+		for len(q.Index) >= t.Cfg.Train.BatchSize && t.state.Step < t.TotalSteps {
+			if err := t.trainQueued(q); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sbQueue returns the carried-over queue of selected examples.
+func (t *Trainer) sbQueue() *Batch {
+	if t.queue == nil {
+		t.queue = &Batch{}
+		t.queue.C, t.queue.H, t.queue.W = t.Train.C, t.Train.H, t.Train.W
+	}
+	return t.queue
+}
+
+// trainQueued trains on the first B queued examples and removes them from the queue.
+func (t *Trainer) trainQueued(q *Batch) error {
+	bs := t.Cfg.Train.BatchSize
+	per := q.C * q.H * q.W
+	b := &Batch{Index: q.Index[:bs]}
+	b.N, b.C, b.H, b.W, b.Parts = bs, q.C, q.H, q.W, 1
+	b.X = q.X[:bs*per]
+	b.Label = q.Label[:bs]
+	b.Src = make([]int, bs)
+	b.Weight = make([]float32, bs)
+	for i := range b.Src {
+		b.Src[i], b.Weight[i] = i, 1
+	}
+	if err := t.trainStep(b, nil, false); err != nil {
+		return err
+	}
+	q.X = append(q.X[:0], q.X[bs*per:]...)
+	q.Label = append(q.Label[:0], q.Label[bs:]...)
+	q.Index = append(q.Index[:0], q.Index[bs:]...)
+	return nil
+}
+
+// selectionLosses forwards b in evaluation mode without gradients and returns the
+// per-example cross-entropy.
+func (t *Trainer) selectionLosses(b *Batch) []float32 {
+	classes := len(t.Info.Classes)
+	out := t.logitsBuf(b.N * classes)
+	ts.NoGrad(func() {
+		x := t.toDevice(ts.MustOfSlice(b.X).MustView([]int64{int64(b.N), int64(b.C), int64(b.H), int64(b.W)}, true))
+		logits := t.Model.ForwardT(x, false)
+		logits.MustCopyData(out, uint(len(out)))
+		x.MustDrop()
+		logits.MustDrop()
+	})
+	t.state.SamplesForward += int64(b.N)
+	s := perExample(out, classes, b)
+	return s.ce
+}

@@ -1,0 +1,191 @@
+package pipeline
+
+import (
+	"fmt"
+	"math"
+
+	"budgetrain/sampler"
+
+	"github.com/sugarme/gotch"
+	ts "github.com/sugarme/gotch/ts"
+)
+
+// trainStep runs one optimizer step on b: set the LR from the schedule, forward in training
+// mode, per-example cross-entropy against every mixing part, weighted mean, backward, step.
+// isw holds optional per-image loss multipliers (importance unbiasing); observe says whether
+// the per-example losses of this forward pass go to the sampler.
+//
+// The loss is Σ_j Σ_k isw_j·W_jk·CE(ŷ_j, y_jk) / N, where part k of image j came from the
+// batch image Src[j,k] with label weight W_jk (1 part without mixing). Every per-example
+// quantity the sampler needs (each part's CE, p(true class), ‖∂CE/∂logits‖) is computed in Go
+// from one copy of the logits, so the step has a single device synchronisation.
+func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
+	n, parts := b.N, b.Parts
+	lr := t.Sched.At(t.state.Step)
+	t.Opt.SetLR(lr)
+
+	labels := make([]int64, n*parts)
+	weights := make([]float32, n*parts)
+	for j := 0; j < n; j++ {
+		s := float32(1)
+		if isw != nil {
+			s = isw[j]
+		}
+		for k := 0; k < parts; k++ {
+			labels[j*parts+k] = int64(b.Label[b.Src[j*parts+k]])
+			weights[j*parts+k] = b.Weight[j*parts+k] * s / float32(n)
+		}
+	}
+	x := t.toDevice(ts.MustOfSlice(b.X).MustView([]int64{int64(n), int64(b.C), int64(b.H), int64(b.W)}, true))
+	lab := t.toDevice(ts.MustOfSlice(labels).MustView([]int64{int64(n), int64(parts)}, true))
+	wt := t.toDevice(ts.MustOfSlice(weights).MustView([]int64{int64(n), int64(parts)}, true))
+
+	logits := t.Model.ForwardT(x, true)
+	lsm := logits.MustLogSoftmax(1, gotch.Float, false)
+	picked := lsm.MustGather(1, lab, false, true)
+	loss := picked.MustMul(wt, true).MustSum(gotch.Float, true).MustNeg(true)
+	t.Opt.MustZeroGrad()
+	loss.MustBackward()
+	t.Opt.MustStep()
+
+	classes := len(t.Info.Classes)
+	out := t.logitsBuf(n * classes)
+	logits.MustCopyData(out, uint(n*classes))
+	for _, v := range []*ts.Tensor{x, lab, wt, logits, loss} {
+		v.MustDrop()
+	}
+
+	t.state.Step++
+	t.state.LR = lr
+	t.state.SamplesForward += int64(n)
+	t.state.SamplesBackward += int64(n)
+	stats := perExample(out, classes, b)
+	if !finite(stats.loss) {
+		return fmt.Errorf("step %d: training loss is %v (learning rate %g): stopping", t.state.Step, stats.loss, lr)
+	}
+	t.state.EpochLoss += stats.loss * float64(n)
+	t.state.EpochCorrect += stats.correct
+	t.state.EpochSeen += n
+	if observe {
+		if err := t.Sampler.Observe(stats.obs(b, t.Cfg.Train.Credit, t.needGradNorm())); err != nil {
+			return fmt.Errorf("step %d: %w", t.state.Step, err)
+		}
+	}
+	for _, h := range t.Hooks {
+		h.Step(t, stats.loss)
+	}
+	return nil
+}
+
+func (t *Trainer) toDevice(x *ts.Tensor) *ts.Tensor {
+	if t.Device.IsCuda() {
+		return x.MustTo(t.Device, true)
+	}
+	return x
+}
+
+func (t *Trainer) logitsBuf(n int) []float32 {
+	if cap(t.buf) < n {
+		t.buf = make([]float32, n)
+	}
+	return t.buf[:n]
+}
+
+func (t *Trainer) needGradNorm() bool {
+	g, ok := t.Sampler.(sampler.GradNormUser)
+	return ok && g.NeedsGradNorm()
+}
+
+// exampleStats are the per-example quantities of one forward pass, computed in Go.
+type exampleStats struct {
+	loss    float64   // mean over images of Σ_k W_jk·CE_jk (no importance weights)
+	correct float64   // images whose argmax is the label of their largest part
+	ce      []float32 // N·Parts: CE of image j against the label of part k
+	own     []float32 // N: CE of image j against the label of the image loaded at position j
+	gnorm   []float32 // N·Parts: ‖softmax_j − onehot(y_jk)‖₂
+}
+
+func perExample(logits []float32, classes int, b *Batch) exampleStats {
+	n, parts := b.N, b.Parts
+	s := exampleStats{ce: make([]float32, n*parts), own: make([]float32, n), gnorm: make([]float32, n*parts)}
+	for j := 0; j < n; j++ {
+		row := logits[j*classes : (j+1)*classes]
+		mx, arg := math.Inf(-1), 0
+		for c, v := range row {
+			if float64(v) > mx {
+				mx, arg = float64(v), c
+			}
+		}
+		var z, sq float64
+		for _, v := range row {
+			e := math.Exp(float64(v) - mx)
+			z += e
+			sq += e * e
+		}
+		lse := mx + math.Log(z)
+		sq /= z * z // Σ softmax²
+		best, bestW := 0, float32(-1)
+		var lj float64
+		for k := 0; k < parts; k++ {
+			y := b.Label[b.Src[j*parts+k]]
+			ce := lse - float64(row[y])
+			s.ce[j*parts+k] = float32(ce)
+			p := math.Exp(-ce)
+			s.gnorm[j*parts+k] = float32(math.Sqrt(math.Max(0, sq-2*p+1)))
+			w := b.Weight[j*parts+k]
+			lj += float64(w) * ce
+			if w > bestW {
+				best, bestW = y, w
+			}
+		}
+		s.own[j] = float32(lse - float64(row[b.Label[j]]))
+		s.loss += lj
+		if arg == best {
+			s.correct++
+		}
+	}
+	s.loss /= float64(n)
+	return s
+}
+
+// obs credits the per-example losses to dataset indices. "share": every source image of a
+// mixed image gets the CE against its own label with its mixing weight (parts of zero area are
+// skipped). "released": the official code's rule (spec §2.5 quirk a): image j is scored
+// against the label loaded at position j and credited to that sample with weight 1.
+func (s exampleStats) obs(b *Batch, credit string, gradNorm bool) sampler.Obs {
+	n, parts := b.N, b.Parts
+	var o sampler.Obs
+	if parts == 1 || credit == "released" {
+		o.Idx = b.Index[:n]
+		if parts == 1 {
+			o.Loss = s.ce
+		} else {
+			o.Loss = s.own
+		}
+		if gradNorm {
+			o.GradNorm = s.gnorm
+			if parts > 1 { // released rule: norm against the loaded label
+				o.GradNorm = make([]float32, n)
+				for j := range o.GradNorm {
+					o.GradNorm[j] = s.gnorm[j*parts]
+				}
+			}
+		}
+		return o
+	}
+	for j := 0; j < n; j++ {
+		for k := 0; k < parts; k++ {
+			w := b.Weight[j*parts+k]
+			if w <= 0 {
+				continue
+			}
+			o.Idx = append(o.Idx, b.Index[b.Src[j*parts+k]])
+			o.Loss = append(o.Loss, s.ce[j*parts+k])
+			o.Weight = append(o.Weight, w)
+			if gradNorm {
+				o.GradNorm = append(o.GradNorm, s.gnorm[j*parts+k])
+			}
+		}
+	}
+	return o
+}

@@ -1,0 +1,316 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"budgetrain/augment"
+	"budgetrain/internal/torchx"
+	"budgetrain/models"
+	"budgetrain/pipeline/data"
+	"budgetrain/sampler"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+)
+
+// Trainer owns everything one run needs. Build it with NewTrainer, then call Run from the
+// goroutine that built it (locked to its OS thread).
+type Trainer struct {
+	Cfg         Config
+	Info        data.Info
+	Train, Test *data.Dataset
+	Device      gotch.Device
+	VS          *nn.VarStore
+	Model       models.Model
+	Opt         *nn.Optimizer
+	Sampler     sampler.Sampler
+	Pipe        augment.Pipeline
+	Loader      *Loader
+	Sched       Schedule
+	Hooks       []Hook
+	Log         io.Writer // startup report and notes (io.Discard if nil)
+
+	// Budget arithmetic (spec §1).
+	EpochSamples, StepsPerEpoch, TotalSteps int
+
+	state  State
+	selLog *selectionLog
+	buf    []float32 // logits copied back from the device
+	queue  *Batch    // Selective Backprop: selected examples waiting for a full batch
+}
+
+// State is the progress of a run, as seen by hooks.
+type State struct {
+	Epoch           int     // current epoch, 0-based
+	Step            int     // optimizer steps done
+	LR              float64 // learning rate of the last step
+	SamplesForward  int64   // images forwarded (training forwards and selection passes)
+	SamplesBackward int64   // images back-propagated
+	TrainSeconds    float64 // wall time spent in training (excludes evaluation)
+	EpochLoss       float64 // running sums for the current epoch
+	EpochCorrect    float64
+	EpochSeen       int
+}
+
+// DeviceFor resolves the device name: "auto" picks CUDA when libtorch sees a GPU.
+func DeviceFor(name string) (gotch.Device, error) {
+	switch name {
+	case "cpu":
+		return gotch.CPU, nil
+	case "cuda":
+		if !gotch.CUDA.IsAvailable() {
+			return gotch.CPU, errors.New("device cuda: libtorch sees no CUDA device (built for CPU, or no GPU/driver); use device: cpu or auto")
+		}
+		return gotch.CudaBuilder(0), nil
+	default:
+		return gotch.CudaIfAvailable(), nil
+	}
+}
+
+// LoadData reads the training and test sets of the config, applying the limits.
+func LoadData(c DatasetConfig) (info data.Info, train, test *data.Dataset, err error) {
+	if info, err = data.Lookup(c.Name); err != nil {
+		return info, nil, nil, err
+	}
+	dir := c.Dir
+	if dir == "" {
+		dir = data.DefaultDir(c.Name)
+	}
+	if train, err = data.Load(c.Name, dir, true); err != nil {
+		return info, nil, nil, err
+	}
+	if test, err = data.Load(c.Name, dir, false); err != nil {
+		return info, nil, nil, err
+	}
+	train = limit(train, c.TrainLimit)
+	test = limit(test, c.TestLimit)
+	if len(info.Mean) == 0 { // image folders: statistics of the training images
+		info.Mean, info.Std = train.MeanStd()
+	}
+	if len(info.Classes) == 0 {
+		info.Classes = train.Classes
+	}
+	info.H, info.W, info.C = train.H, train.W, train.C
+	return info, train, test, nil
+}
+
+func limit(d *data.Dataset, n int) *data.Dataset {
+	if n <= 0 || n >= d.N {
+		return d
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return data.Subset(d, idx)
+}
+
+// NewTrainer validates the config, loads the data, builds model, optimizer, sampler and input
+// pipeline. It seeds libtorch and sets its thread count.
+func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{Cfg: cfg, Log: log}
+	var err error
+	if t.Info, t.Train, t.Test, err = LoadData(cfg.Dataset); err != nil {
+		return nil, err
+	}
+	t.Cfg.Sampler.N = t.Train.N
+	if err := t.Cfg.Sampler.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
+	}
+	if t.Device, err = DeviceFor(cfg.Device); err != nil {
+		return nil, err
+	}
+	threads := cfg.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	torchx.SetNumThreads(threads)
+	torchx.ManualSeed(int64(cfg.Seed))
+
+	t.VS = nn.NewVarStore(t.Device)
+	spec := models.Spec{InChannels: int64(t.Train.C), NumClasses: int64(len(t.Info.Classes))}
+	if t.Model, err = models.New(cfg.Model.Name, t.VS.Root(), spec); err != nil {
+		return nil, err
+	}
+	tc := cfg.Train
+	if t.Opt, err = nn.NewSGDConfig(tc.Momentum, 0, tc.WeightDecay, tc.Nesterov).Build(t.VS, tc.LR); err != nil {
+		return nil, fmt.Errorf("build optimizer: %w", err)
+	}
+	if t.Sampler, err = sampler.New(t.Cfg.Sampler); err != nil {
+		return nil, err
+	}
+	if fu, ok := t.Sampler.(sampler.FeatureUser); ok {
+		f, dim := features(t.Train, t.Info)
+		if err := fu.SetFeatures(f, dim); err != nil {
+			return nil, err
+		}
+	}
+	ainfo := augment.DatasetInfo{H: t.Train.H, W: t.Train.W, C: t.Train.C, FlipProb: t.Info.FlipProb, Pad: t.Info.Pad, Mean: t.Info.Mean, Std: t.Info.Std}
+	if t.Pipe, err = augment.Parse(cfg.Augment.Policy, ainfo); err != nil {
+		return nil, err
+	}
+	if _, sb := t.Sampler.(sampler.Selector); sb && t.Pipe.Mixer != nil {
+		return nil, fmt.Errorf("sampler.method %q cannot be combined with batch mixing (augment.policy %q): Selective Backprop selects single images", cfg.Sampler.Method, cfg.Augment.Policy)
+	}
+	t.Loader = NewLoader(t.Train, t.Info, t.Pipe, cfg.Seed, tc.BatchSize, tc.Workers, tc.Prefetch)
+	t.EpochSamples, t.StepsPerEpoch, t.TotalSteps = Iterations(t.Train.N, tc.Budget, tc.BatchSize, tc.Epochs)
+	if t.TotalSteps == 0 {
+		return nil, fmt.Errorf("train.budget (%g) with %d training images and train.batch_size %d allows no optimizer step", tc.Budget, t.Train.N, tc.BatchSize)
+	}
+	t.Sched = Schedule{Kind: tc.Schedule, LR: tc.LR, FinalLR: tc.FinalLR, Total: t.TotalSteps, StepsPerEpoch: t.StepsPerEpoch, Milestones: tc.Milestones, Gamma: tc.Gamma}
+	if tc.LogSelection != "" {
+		if t.selLog, err = newSelectionLog(tc.LogSelection); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// ParamCount returns the number of trainable parameters.
+func (t *Trainer) ParamCount() int64 {
+	var n int64
+	for _, p := range t.VS.TrainableVariables() {
+		n += int64(p.Numel())
+	}
+	return n
+}
+
+// Report writes the derived quantities of the run (nanoGPT style) to t.Log.
+func (t *Trainer) Report() {
+	c := t.Cfg
+	fmt.Fprintf(t.Log, "data: %s, %d train / %d test images of %dx%dx%d, %d classes\n", c.Dataset.Name, t.Train.N, t.Test.N, t.Train.H, t.Train.W, t.Train.C, len(t.Info.Classes))
+	fmt.Fprintf(t.Log, "model: %s, %d parameters, device %s, %d libtorch threads, torch seed %d\n", c.Model.Name, t.ParamCount(), deviceName(t.Device), torchx.NumThreads(), c.Seed)
+	fmt.Fprintf(t.Log, "budget: b=%g → %d examples and %d iterations per epoch, %d epochs, T=%d optimizer steps (batch %d)\n",
+		c.Train.Budget, t.EpochSamples, t.StepsPerEpoch, c.Train.Epochs, t.TotalSteps, c.Train.BatchSize)
+	fmt.Fprintf(t.Log, "schedule: %s from %g to %g; sampler %s; augment %s\n", c.Train.Schedule, c.Train.LR, t.Sched.At(t.TotalSteps-1), c.Sampler.Method, t.Pipe.String())
+}
+
+func deviceName(d gotch.Device) string {
+	if d.IsCuda() {
+		return fmt.Sprintf("cuda:%d", d.Value)
+	}
+	return "cpu"
+}
+
+// Run trains until the step budget is used up or ctx is cancelled. On cancellation it saves
+// a checkpoint and returns ctx's error together with the summary so far.
+func (t *Trainer) Run(ctx context.Context) (Summary, error) {
+	if err := os.MkdirAll(t.Cfg.Out, 0o755); err != nil {
+		return Summary{}, fmt.Errorf("create run folder: %w", err)
+	}
+	if err := writeConfig(filepath.Join(t.Cfg.Out, "config.yaml"), t.Cfg); err != nil {
+		return Summary{}, err
+	}
+	metrics, err := newMetricsWriter(filepath.Join(t.Cfg.Out, "metrics.jsonl"))
+	if err != nil {
+		return Summary{}, err
+	}
+	defer metrics.Close()
+	if t.selLog != nil {
+		defer t.selLog.Close()
+	}
+	for _, h := range t.Hooks {
+		h.Start(t)
+	}
+	sum := Summary{}
+	var runErr error
+	_, isSB := t.Sampler.(sampler.Selector)
+	for t.state.Step < t.TotalSteps && runErr == nil {
+		e := t.state.Epoch
+		t0 := time.Now()
+		if isSB {
+			runErr = t.sbEpoch(ctx)
+		} else {
+			runErr = t.epoch(ctx)
+		}
+		t.state.TrainSeconds += time.Since(t0).Seconds()
+		if runErr != nil && !errors.Is(runErr, context.Canceled) {
+			break
+		}
+		last := t.state.Step >= t.TotalSteps
+		m := t.epochMetrics()
+		if (e+1)%t.Cfg.Train.EvalEvery == 0 || last || runErr != nil {
+			if err := t.evaluate(&m); err != nil {
+				return sum, err
+			}
+		}
+		if err := metrics.Write(m); err != nil {
+			return sum, err
+		}
+		sum.observe(m)
+		for _, h := range t.Hooks {
+			h.Epoch(t, m)
+		}
+		if err := t.SaveCheckpoint(); err != nil {
+			return sum, err
+		}
+		t.state.Epoch++
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return sum, runErr
+	}
+	if err := t.finish(&sum); err != nil {
+		return sum, err
+	}
+	for _, h := range t.Hooks {
+		h.End(t, sum)
+	}
+	return sum, runErr
+}
+
+// epoch trains one epoch of the sampler's selection.
+func (t *Trainer) epoch(ctx context.Context) error {
+	idx := t.Sampler.Epoch(t.state.Epoch, t.EpochSamples)
+	t.logSelection(idx)
+	var w sampler.Weighter
+	if ww, ok := t.Sampler.(sampler.Weighter); ok {
+		w = ww
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	ch := t.Loader.Epoch(t.state.Epoch, idx, stop)
+	t.state.EpochLoss, t.state.EpochCorrect, t.state.EpochSeen = 0, 0, 0
+	for t.state.Step < t.TotalSteps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b, ok := t.Loader.Next(ch)
+		if !ok {
+			return nil
+		}
+		var isw []float32
+		if w != nil {
+			isw = w.Weights(b.Index)
+		}
+		err := t.trainStep(b, isw, true)
+		t.Loader.Release(b)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close frees the model and optimizer.
+func (t *Trainer) Close() {
+	if t.VS != nil {
+		t.VS.Destroy()
+	}
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
