@@ -35,7 +35,7 @@ func fillRect(img *Image, y0, y1, x0, x1 int, fill [3]uint8) {
 	C := img.C
 	for y := y0; y < y1; y++ {
 		for x := x0; x < x1; x++ {
-			copy(img.Pix[(y*img.W+x)*C:(y*img.W+x)*C+C], fill[:C])
+			copyPixel(img.Pix[(y*img.W+x)*C:], fill[:], C)
 		}
 	}
 }

@@ -115,9 +115,8 @@ func FuzzPolicies(f *testing.F) {
 			}
 			b := NewBatch(n, c, h, w)
 			p.Fill(b, imgs, labels, rng)
-			for j, img := range imgs {
+			for _, img := range imgs {
 				checkShape(t, policy, img, h, w, c)
-				_ = j
 			}
 			for i, v := range b.X {
 				if !(float64(v) >= lo-1e-4 && float64(v) <= hi+1e-4) {

@@ -109,7 +109,7 @@ func affineScale(img *Image, src []uint8, a *[6]float64, s *scratch) {
 		in := src[yi*W*C : (yi+1)*W*C]
 		out := img.Pix[y*W*C : (y+1)*W*C]
 		for x := xmin; x < xmax; x++ {
-			copy(out[x*C:x*C+C], in[xin[x]*C:xin[x]*C+C])
+			copyPixel(out[x*C:], in[xin[x]*C:], C)
 		}
 	}
 }
@@ -126,7 +126,7 @@ func affineFixed(img *Image, src []uint8, a *[6]float64) {
 			if xi := int(xx >> 16); xi >= 0 && xi < W {
 				if yi := int(yy >> 16); yi >= 0 && yi < H {
 					o := (yi*W + xi) * C
-					copy(out[x*C:x*C+C], src[o:o+C])
+					copyPixel(out[x*C:], src[o:], C)
 				}
 			}
 			xx += a0
@@ -148,7 +148,7 @@ func affineFloat(img *Image, src []uint8, a *[6]float64) {
 			if xi := coord(xx); xi >= 0 && xi < W {
 				if yi := coord(yy); yi >= 0 && yi < H {
 					o := (yi*W + xi) * C
-					copy(out[x*C:x*C+C], src[o:o+C])
+					copyPixel(out[x*C:], src[o:], C)
 				}
 			}
 			xx += a[0]
@@ -255,7 +255,7 @@ func transpose(img *Image, s *scratch, k transposeKind) {
 				sx, sy = y, H-1-x
 			}
 			o, i := (y*W+x)*C, (sy*W+sx)*C
-			copy(img.Pix[o:o+C], src[i:i+C])
+			copyPixel(img.Pix[o:], src[i:], C)
 		}
 	}
 }

@@ -33,6 +33,17 @@ func (img *Image) check() {
 	}
 }
 
+// copyPixel copies one pixel of c samples (1 or 3) from src to dst,
+// without the call overhead of copy for 1- and 3-byte moves.
+func copyPixel(dst, src []uint8, c int) {
+	if c == 3 {
+		_, _ = dst[2], src[2]
+		dst[0], dst[1], dst[2] = src[0], src[1], src[2]
+		return
+	}
+	dst[0] = src[0]
+}
+
 // scratch holds the reusable buffers of one transform, so that the steady
 // state allocates nothing per image. A scratch is not safe for concurrent use.
 type scratch struct {

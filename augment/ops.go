@@ -285,7 +285,7 @@ func CutoutAbs(img *Image, v, cx, cy float64) {
 	C := img.C
 	for y := y0; y <= min(y1, img.H-1); y++ {
 		for x := x0; x <= min(x1, img.W-1); x++ {
-			copy(img.Pix[(y*img.W+x)*C:(y*img.W+x)*C+C], fill[:C])
+			copyPixel(img.Pix[(y*img.W+x)*C:], fill[:], C)
 		}
 	}
 }

@@ -48,6 +48,7 @@ type Pipeline struct {
 	Dataset    DatasetInfo
 	Transforms []Transform
 	Mixer      Mixer // nil = no mixing
+	norm       *Normalizer
 }
 
 // Parse resolves a policy string for a dataset. The grammar is
@@ -72,6 +73,7 @@ func Parse(policy string, ds DatasetInfo) (Pipeline, error) {
 	if len(errs) > 0 {
 		return Pipeline{}, errors.Join(errs...)
 	}
+	p.norm = NewNormalizer(ds.Mean, ds.Std)
 	return p, nil
 }
 
@@ -253,7 +255,11 @@ func (p Pipeline) Fill(b *Batch, imgs []*Image, labels []int, rng *rand.Rand) {
 			panic(fmt.Sprintf("augment: image %d is %dx%dx%d, batch wants %dx%dx%d", j, img.H, img.W, img.C, b.H, b.W, b.C))
 		}
 		p.Apply(img, rng)
-		Normalize(img, p.Dataset.Mean, p.Dataset.Std, b.Image(j))
+		if p.norm == nil {
+			Normalize(img, p.Dataset.Mean, p.Dataset.Std, b.Image(j))
+		} else {
+			p.norm.Apply(img, b.Image(j))
+		}
 	}
 	copy(b.Label, labels)
 	b.Unmix()

@@ -66,7 +66,7 @@ func (t *Standard) crop(img *Image, oy, ox int, flip bool) {
 		}
 		for x := x0; x < x1; x++ {
 			d := (W - 1 - x) * C
-			copy(out[d:d+C], in[(x+ox)*C:(x+ox)*C+C])
+			copyPixel(out[d:], in[(x+ox)*C:], C)
 		}
 	}
 }

@@ -40,7 +40,7 @@ func (c Schedule) At(s int) float64 {
 		if c.Total <= 1 {
 			return c.LR
 		}
-		if s >= c.Total {
+		if s >= c.Total-1 { // linspace sets its endpoint exactly
 			return c.FinalLR
 		}
 		return c.LR + float64(s)*(c.FinalLR-c.LR)/float64(c.Total-1)

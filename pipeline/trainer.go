@@ -314,3 +314,8 @@ func (t *Trainer) Close() {
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// newModelFor builds the configured model for a dataset under vs.
+func newModelFor(vs *nn.VarStore, c Config, info data.Info) (models.Model, error) {
+	return models.New(c.Model.Name, vs.Root(), models.Spec{InChannels: int64(info.C), NumClasses: int64(len(info.Classes))})
+}

@@ -1,0 +1,58 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Out != "runs/demo" || c.Model.Name != "resnet8" || c.Sampler.Method != "unif-sgd" || c.Train.Budget != 0.3 {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+}
+
+// TestValidateListsEveryProblem: one error naming every bad key and its value.
+func TestValidateListsEveryProblem(t *testing.T) {
+	c := Default()
+	c.Train.Budget = 1.5
+	c.Train.BatchSize = -1
+	c.Train.LR = -0.1
+	c.Model.Name = "resnet1000"
+	c.Dataset.Name = "imagenet21k"
+	c.Sampler.Method = "magic"
+	c.Augment.Policy = "standard+bogus"
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, frag := range []string{
+		"train.budget (1.5) must be in (0,1]", "train.batch_size (-1) must be > 0", "train.lr (-0.1) must be > 0",
+		`model.name ("resnet1000") is unknown`, `dataset.name ("imagenet21k") is unknown`,
+		`sampler.method ("magic")`, `augment.policy ("standard+bogus")`,
+	} {
+		if !strings.Contains(err.Error(), frag) {
+			t.Errorf("error does not mention %q:\n%v", frag, err)
+		}
+	}
+}
+
+func TestConfigMapRoundTrip(t *testing.T) {
+	c := Default()
+	c.Train.Milestones = []float64{5, 10}
+	c.Sampler.Method = "p-sgd"
+	got, err := ConfigFromMap(ConfigMap(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Sampler.Method != "p-sgd" || len(got.Train.Milestones) != 2 || got.Train.Milestones[1] != 10 {
+		t.Errorf("round trip lost values: %+v", got)
+	}
+	m := ConfigMap(c)
+	if _, ok := m["sampler"].(map[string]any)["n"]; ok {
+		t.Errorf("internal key sampler.n must not appear in the config map")
+	}
+}
