@@ -5,14 +5,17 @@ package augment
 // per-channel ops treat every channel on its own, as PIL's histogram and LUT
 // machinery does.
 
-// lut maps every channel c of img through tab[c].
+// applyLUT maps every channel c of img through tab[c].
 func applyLUT(img *Image, tab *[3][256]uint8) {
 	img.check()
-	C := img.C
-	for i := 0; i < len(img.Pix); i += C {
-		for c := range C {
-			img.Pix[i+c] = tab[c][img.Pix[i+c]]
-		}
+	if img.C == 1 {
+		applyLUT1(img, &tab[0])
+		return
+	}
+	t0, t1, t2 := &tab[0], &tab[1], &tab[2]
+	p := img.Pix
+	for i := 0; i+2 < len(p); i += 3 {
+		p[i], p[i+1], p[i+2] = t0[p[i]], t1[p[i+1]], t2[p[i+2]]
 	}
 }
 
@@ -26,11 +29,18 @@ func applyLUT1(img *Image, tab *[256]uint8) {
 
 // histogram counts the samples of each channel.
 func histogram(img *Image, h *[3][256]int) {
-	C := img.C
-	for i := 0; i < len(img.Pix); i += C {
-		for c := range C {
-			h[c][img.Pix[i+c]]++
+	p := img.Pix
+	if img.C == 1 {
+		for _, v := range p {
+			h[0][v]++
 		}
+		return
+	}
+	h0, h1, h2 := &h[0], &h[1], &h[2]
+	for i := 0; i+2 < len(p); i += 3 {
+		h0[p[i]]++
+		h1[p[i+1]]++
+		h2[p[i+2]]++
 	}
 }
 
@@ -88,8 +98,9 @@ func SolarizeAdd(img *Image, add, threshold float64) {
 }
 
 // AutoContrast stretches each channel so its lowest sample becomes 0 and
-// its highest 255 (PIL ImageOps.autocontrast with cutoff 0). A channel with a
-// single level is left unchanged.
+// its highest 255 (PIL ImageOps.autocontrast with cutoff 0), through PIL's
+// float64 LUT int(i*scale + offset), which can land the highest level on 254.
+// A channel with a single level is left unchanged.
 func AutoContrast(img *Image) {
 	img.check()
 	var h [3][256]int
@@ -209,20 +220,23 @@ func Contrast(img *Image, factor float64) {
 		}
 	}
 	mean := uint8(int(float64(sum)/float64(img.H*img.W) + 0.5))
-	a := float32(factor)
-	for i, v := range img.Pix {
-		img.Pix[i] = blend(mean, v, a)
+	blendLUT(img, mean, float32(factor))
+}
+
+// blendLUT blends every sample with the constant deg through a table.
+func blendLUT(img *Image, deg uint8, a float32) {
+	var tab [256]uint8
+	for v := range tab {
+		tab[v] = blend(deg, uint8(v), a)
 	}
+	applyLUT1(img, &tab)
 }
 
 // Brightness scales every sample by factor: blend with black
 // (PIL ImageEnhance.Brightness).
 func Brightness(img *Image, factor float64) {
 	img.check()
-	a := float32(factor)
-	for i, v := range img.Pix {
-		img.Pix[i] = blend(0, v, a)
-	}
+	blendLUT(img, 0, float32(factor))
 }
 
 // Sharpness blends img with its SMOOTH-filtered version (PIL

@@ -64,9 +64,18 @@ func (t *Standard) crop(img *Image, oy, ox int, flip bool) {
 			copy(out[x0*C:x1*C], in[(x0+ox)*C:(x1+ox)*C])
 			continue
 		}
-		for x := x0; x < x1; x++ {
-			d := (W - 1 - x) * C
-			copyPixel(out[d:], in[(x+ox)*C:], C)
+		d, s := (W-1-x0)*C, (x0+ox)*C // walk the output backwards
+		if C == 3 {
+			for range x1 - x0 {
+				o, i := out[d:d+3:d+3], in[s:s+3:s+3]
+				o[0], o[1], o[2] = i[0], i[1], i[2]
+				d, s = d-3, s+3
+			}
+			continue
+		}
+		for range x1 - x0 {
+			out[d] = in[s]
+			d, s = d-1, s+1
 		}
 	}
 }

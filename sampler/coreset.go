@@ -3,6 +3,7 @@ package sampler
 import (
 	"fmt"
 	"math"
+	"runtime"
 )
 
 var (
@@ -58,7 +59,7 @@ func (s *fixedCoreset) Epoch(e, n int) []int {
 			panic("sampler: fixed-coreset: Epoch called before SetFeatures")
 		}
 		first := s.reseed(tagSubset).IntN(s.cfg.N)
-		s.subset = kCenterGreedy(s.feat, s.dim, n, first)
+		s.subset = coreset(s.feat, s.dim, n, first)
 		s.feat = nil
 	}
 	out := shuffled(s.epochRand(e), s.subset)
@@ -93,4 +94,11 @@ func (s *fixedCoreset) UnmarshalState(d []byte) error {
 		s.feat = nil
 	}
 	return nil
+}
+
+// coreset runs k-center greedy on the PCA-rotated features (same distances, faster
+// pruning; see pcaRotate) with GOMAXPROCS goroutines.
+func coreset(feat []float32, dim, k, first int) []int {
+	w := runtime.GOMAXPROCS(0)
+	return kCenterGreedyWorkers(pcaRotate(feat, dim, w), dim, k, first, w)
 }

@@ -1,7 +1,9 @@
 package sampler
 
 import (
+	"cmp"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -13,15 +15,18 @@ import (
 // is largest (ties: lowest index). The result is in selection order.
 //
 // feat holds N rows of dim float32 values. The answer equals that of the plain
-// O(N·k·dim) algorithm; two exact prunings make it much faster on real features:
+// O(N·k·dim) algorithm with the same distance function (dist2Bound); exact prunings
+// make it much faster on real features:
 //
-//   - Points are grouped by nearest center j, with cluster radius rⱼ. A point x of
-//     cluster j can only move to a new center c if d(c,cⱼ) < 2·d(x) (triangle
-//     inequality), so a cluster with d(c,cⱼ) >= 2·rⱼ is skipped, and one with
-//     rⱼ <= R/2 (R = d(c), the current largest radius, <= d(c,cⱼ)) is skipped without
-//     computing d(c,cⱼ).
-//   - Squared distances are accumulated in blocks of 8 dimensions and abandoned
-//     once they reach the point's current distance (partial sums never decrease).
+//   - Points are grouped by nearest center j. A point x of cluster j can only move to
+//     a new center c if d(c,cⱼ) < 2·d(x) (triangle inequality). Members are kept
+//     sorted by decreasing d(x), so the scan of a cluster stops at the first member
+//     with 2·d(x) <= d(c,cⱼ); a cluster with radius rⱼ <= R/2 (R = d(c), the current
+//     largest radius, <= d(c,cⱼ)) is skipped without computing d(c,cⱼ).
+//   - Squared distances are accumulated in blocks of 8 dimensions and abandoned once
+//     they reach the point's current distance (partial sums never decrease). The
+//     first block of every member is stored contiguously in its cluster, so most
+//     candidates are rejected without touching their full feature row.
 //
 // The bounds carry a 0.1% margin so float32 rounding cannot prune a point the plain
 // algorithm would move. Clusters are processed by up to GOMAXPROCS goroutines; the
@@ -31,26 +36,31 @@ func kCenterGreedy(feat []float32, dim, k, first int) []int {
 	return kCenterGreedyWorkers(feat, dim, k, first, runtime.GOMAXPROCS(0))
 }
 
+const (
+	inf32      = float32(3.4e38)
+	pruneSlack = 1.001 // safety factor on squared-distance bounds, see kCenterGreedy
+	parallelAt = 256   // clusters below which one goroutine does the update
+	chunk      = 64    // clusters per work item
+	headDim    = 16    // leading dimensions stored in the clusters (two dist2Bound blocks, one cache line)
+)
+
 // kCenterGreedyWorkers is kCenterGreedy with an explicit goroutine count (>= 1).
 func kCenterGreedyWorkers(feat []float32, dim, k, first, workers int) []int {
 	n := len(feat) / dim
-	if k > n {
-		k = n
-	}
-	g := &kcenter{feat: feat, dim: dim, d2: make([]float32, n), isCenter: make([]bool, n),
-		workers: max(workers, 1)}
+	k = min(k, n)
 	centers := make([]int, 0, k)
 	if k == 0 {
 		return centers
 	}
+	g := &kcenter{feat: feat, dim: dim, head: min(headDim, dim), isCenter: make([]bool, n),
+		workers: max(workers, 1)}
 	// The first center owns every point.
-	all := make([]int32, n)
+	all := make([]member, n)
 	cf := g.row(first)
 	for i := range all {
-		all[i] = int32(i)
-		g.d2[i] = dist2Bound(g.row(i), cf, inf32)
+		all[i] = member{x: int32(i), d2: dist2Bound(g.row(i), cf, inf32)}
 	}
-	g.d2[first] = 0
+	all[first].d2 = 0
 	g.addCluster(first, all)
 	centers = append(centers, first)
 	g.isCenter[first] = true
@@ -77,60 +87,59 @@ func kCenterGreedyWorkers(feat []float32, dim, k, first, workers int) []int {
 	return centers
 }
 
-const (
-	inf32      = float32(3.4e38)
-	pruneSlack = 1.001 // safety factor on squared-distance bounds, see kCenterGreedy
-	parallelAt = 256   // clusters below which one goroutine does the update
-	chunk      = 64    // clusters per work item
-)
+// member is a point and its squared distance to its cluster's center.
+type member struct {
+	x  int32
+	d2 float32
+}
+
+// cluster holds its members sorted by decreasing d2 (ties: increasing index), so
+// the first member is the farthest, with their leading coordinates alongside.
+type cluster struct {
+	idx  []int32
+	d2   []float32
+	head []float32 // head coordinates of member p at [p*h, (p+1)*h)
+}
 
 type kcenter struct {
 	feat     []float32
 	dim      int
-	d2       []float32 // squared distance to the nearest center
+	head     int // coordinates per member in cluster.head
 	isCenter []bool
 	workers  int
 
-	ctr     []int32   // center point of each cluster
-	members [][]int32 // points whose nearest center is ctr[j] (ctr[j] included)
-	rad2    []float32 // max d2 over members
-	far     []int32   // member attaining rad2 (lowest index on ties)
+	ctrRows []float32 // feature rows of the centers, contiguous
+	rad2    []float32 // squared radius of each cluster
+	far     []int32   // farthest member of each cluster
+	cl      []cluster // members, the center included (last, at distance 0)
 }
 
 func (g *kcenter) row(i int) []float32 { return g.feat[i*g.dim : (i+1)*g.dim] }
 
-// addCluster appends a cluster and computes its radius.
-func (g *kcenter) addCluster(c int, members []int32) {
-	g.ctr = append(g.ctr, int32(c))
-	g.members = append(g.members, members)
-	g.rad2 = append(g.rad2, 0)
-	g.far = append(g.far, int32(c))
-	g.refresh(len(g.ctr) - 1)
-}
-
-// refresh recomputes cluster j's radius and farthest member.
-func (g *kcenter) refresh(j int) {
-	r, f := float32(0), g.ctr[j]
-	for _, x := range g.members[j] {
-		if d := g.d2[x]; d > r || (d == r && x < f) {
-			r, f = d, x
+// addCluster appends the cluster of center c with the given members (any order).
+func (g *kcenter) addCluster(c int, ms []member) {
+	slices.SortFunc(ms, func(a, b member) int {
+		if a.d2 != b.d2 {
+			return cmp.Compare(b.d2, a.d2)
 		}
+		return cmp.Compare(a.x, b.x)
+	})
+	m := cluster{idx: make([]int32, len(ms)), d2: make([]float32, len(ms)), head: make([]float32, 0, len(ms)*g.head)}
+	for p, mb := range ms {
+		m.idx[p], m.d2[p] = mb.x, mb.d2
+		m.head = append(m.head, g.row(int(mb.x))[:g.head]...)
 	}
-	g.rad2[j], g.far[j] = r, f
+	g.ctrRows = append(g.ctrRows, g.row(c)...)
+	g.cl = append(g.cl, m)
+	g.rad2 = append(g.rad2, m.d2[0])
+	g.far = append(g.far, m.idx[0])
 }
 
-// better orders clusters by radius, then by lowest farthest index.
-func (g *kcenter) better(a, b int) bool {
-	if g.rad2[a] != g.rad2[b] {
-		return g.rad2[a] > g.rad2[b]
-	}
-	return g.far[a] < g.far[b]
-}
-
+// farthest returns the cluster with the largest radius (lowest farthest index on ties).
 func (g *kcenter) farthest() int {
 	best := 0
-	for j := 1; j < len(g.ctr); j++ {
-		if g.better(j, best) {
+	for j := 1; j < len(g.rad2); j++ {
+		if r, b := g.rad2[j], g.rad2[best]; r > b || (r == b && g.far[j] < g.far[best]) {
 			best = j
 		}
 	}
@@ -138,76 +147,96 @@ func (g *kcenter) farthest() int {
 }
 
 // add makes point c (at squared distance r2 from its center) a new center and moves
-// every point that is now closer to it.
+// every point that is now closer to it into the new cluster.
 func (g *kcenter) add(c int, r2 float32) {
-	m := len(g.ctr) // clusters 0..m-1 exist
+	m := len(g.cl) // clusters 0..m-1 exist
+	moved := []member{{x: int32(c)}}
 	if m < parallelAt || g.workers == 1 {
-		moved := g.update(0, m, c, r2, nil)
-		g.d2[c] = 0
+		moved = g.update(0, m, c, r2, moved)
 		g.addCluster(c, moved)
 		return
 	}
 	var next atomic.Int64
-	out := make([][]int32, g.workers)
+	out := make([][]member, g.workers)
 	var wg sync.WaitGroup
 	for w := range g.workers {
 		wg.Go(func() {
-			var moved []int32
 			for {
 				lo := int(next.Add(chunk)) - chunk
 				if lo >= m {
 					break
 				}
-				moved = g.update(lo, min(lo+chunk, m), c, r2, moved)
+				out[w] = g.update(lo, min(lo+chunk, m), c, r2, out[w])
 			}
-			out[w] = moved
 		})
 	}
 	wg.Wait()
-	var moved []int32
 	for _, o := range out {
 		moved = append(moved, o...)
 	}
-	g.d2[c] = 0
 	g.addCluster(c, moved)
 }
 
-// update moves points of clusters [lo, hi) that are closer to the new center c,
-// appending them to moved. Only those clusters and their points are written, so
-// disjoint ranges can run concurrently.
-func (g *kcenter) update(lo, hi, c int, r2 float32, moved []int32) []int32 {
+// update moves the points of clusters [lo, hi) that are closer to the new center c
+// into moved (returned), and removes c from its old cluster. Only those clusters are
+// written, so disjoint ranges can run concurrently.
+func (g *kcenter) update(lo, hi, c int, r2 float32, moved []member) []member {
+	h, dim := g.head, g.dim
 	cf := g.row(c)
+	c32 := int32(c)
 	for j := lo; j < hi; j++ {
-		rj := g.rad2[j]
-		if 4*rj*pruneSlack <= r2 { // rⱼ <= R/2 <= d(c,cⱼ)/2
+		bound := 4 * g.rad2[j] * pruneSlack
+		if bound <= r2 { // rⱼ <= R/2 <= d(c,cⱼ)/2
 			continue
 		}
-		// d(c,cⱼ)², or a partial sum >= the bound, which is all the test needs.
-		dc := dist2Bound(g.row(int(g.ctr[j])), cf, 4*rj*pruneSlack)
-		if dc >= 4*rj*pruneSlack {
+		// d(c,cⱼ)², or a partial sum >= bound, which is all the tests below need.
+		dc := dist2Bound(g.ctrRows[j*dim:(j+1)*dim], cf, bound)
+		if dc >= bound {
 			continue
 		}
-		kept := g.members[j][:0]
-		farMoved := false
-		for _, x := range g.members[j] {
-			if int(x) == c { // c leaves cluster j; add gives it its own
-				farMoved = farMoved || x == g.far[j]
-				continue
+		m := &g.cl[j]
+		w, p := 0, 0
+		for ; p < len(m.idx); p++ {
+			x, dx := m.idx[p], m.d2[p]
+			if dc >= 4*dx*pruneSlack {
+				break // members are sorted: no later one can move either
 			}
-			if dx := g.d2[x]; dc < 4*dx*pruneSlack {
-				if d := dist2Bound(g.row(int(x)), cf, dx); d < dx {
-					g.d2[x] = d
-					moved = append(moved, x)
-					farMoved = farMoved || x == g.far[j]
-					continue
+			move := x == c32
+			if !move {
+				// First block from the cluster, the rest from the feature row.
+				d := dist2Bound(m.head[p*h:(p+1)*h], cf[:h], dx)
+				if d < dx && h < dim {
+					d = dist2Continue(g.row(int(x))[h:], cf[h:], d, dx)
+				}
+				if d < dx {
+					move = true
+					moved = append(moved, member{x: x, d2: d})
 				}
 			}
-			kept = append(kept, x)
+			if move {
+				continue
+			}
+			if w != p {
+				m.idx[w], m.d2[w] = x, dx
+				copy(m.head[w*h:(w+1)*h], m.head[p*h:(p+1)*h])
+			}
+			w++
 		}
-		g.members[j] = kept
-		if farMoved {
-			g.refresh(j)
+		if w == p {
+			continue // nobody left
 		}
+		// Close the gap left by the moved members; order is preserved, so the
+		// cluster stays sorted and its first member is its farthest.
+		n := copy(m.idx[w:], m.idx[p:])
+		copy(m.d2[w:], m.d2[p:])
+		copy(m.head[w*h:], m.head[p*h:])
+		m.idx, m.d2, m.head = m.idx[:w+n], m.d2[:w+n], m.head[:(w+n)*h]
+		if cap(m.idx) > 4*len(m.idx)+64 { // release memory of clusters that shrank a lot
+			m.idx = slices.Clone(m.idx)
+			m.d2 = slices.Clone(m.d2)
+			m.head = slices.Clone(m.head)
+		}
+		g.rad2[j], g.far[j] = m.d2[0], m.idx[0] // the center itself is always left
 	}
 	return moved
 }
@@ -215,8 +244,14 @@ func (g *kcenter) update(lo, hi, c int, r2 float32, moved []int32) []int32 {
 // dist2Bound returns the squared Euclidean distance between a and b, or some partial
 // sum >= bound as soon as one is reached (so "result < bound" is exact).
 func dist2Bound(a, b []float32, bound float32) float32 {
+	return dist2Continue(a, b, 0, bound)
+}
+
+// dist2Continue adds the squared differences of a and b to the partial sum s, in
+// blocks of 8 then one by one, returning early once the sum reaches bound.
+// Continuing a sum split at a multiple of 8 gives the same bits as one call.
+func dist2Continue(a, b []float32, s, bound float32) float32 {
 	b = b[:len(a)]
-	var s float32
 	i := 0
 	for ; i+8 <= len(a); i += 8 {
 		x, y := a[i:i+8:i+8], b[i:i+8:i+8]

@@ -104,7 +104,7 @@ tver=""
 
 # ---- gotch --------------------------------------------------------------------------------------
 gdir=$repo/third_party/gotch
-stamp="gotch=$gotch_version libtorch=$libtorch libdir=$libdir abi=$abi cuda=$cuda version=$tver patch=3"
+stamp="gotch=$gotch_version libtorch=$libtorch libdir=$libdir abi=$abi cuda=$cuda version=$tver patch=4"
 if [ "$(cat "$gdir/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
 	need go "to fetch gotch"
 	say "preparing patched gotch $gotch_version in third_party/gotch ($stamp)"
@@ -134,6 +134,11 @@ GO
 	# shortcut.1.weight__28). Copy the slice instead.
 	sed -i 's/^\tpath = append(path, str)$/\tpath = append(append(make([]string, 0, len(path)+1), path...), str)/' "$tmp/nn/varstore.go"
 	grep -q 'make(\[\]string, 0, len(path)+1)' "$tmp/nn/varstore.go" || die "could not patch nn.Path.Sub in gotch"
+	# In-place ops (relu_, add_, ...) get a new torch::Tensor handle from C and overwrite
+	# ts.ctensor without deleting the old handle. The leaked handle keeps the tensor and its
+	# autograd graph alive: about 35 MB per ResNet-8 training step (measured). Free it.
+	sed -i -E 's/^(  )ts\.ctensor = \*ptr$/\1lib.AtFree(ts.ctensor)\n\1ts.ctensor = *ptr/' "$tmp/ts/tensor-generated.go"
+	[ "$(grep -c 'lib.AtFree(ts.ctensor)' "$tmp/ts/tensor-generated.go")" -ge 200 ] || die "could not patch gotch's in-place ops"
 	case "$tver" in
 	2.1.*) ;;
 	*)

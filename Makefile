@@ -1,0 +1,36 @@
+# budgetrain: `make demo` and `make test` install what is missing (scripts/deps.sh), then run.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/budgetrain
+
+.PHONY: deps build demo test test-short bench lint clean
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/budgetrain
+
+# The main job: Fashion-MNIST, resnet8, unif-sgd at budget 0.3, standard augmentation.
+demo: build
+	./$(BIN) train --name demo --out runs/demo
+	./$(BIN) eval --model runs/demo/model.onnx --dataset fashion-mnist
+
+# Every test, including the real-data end-to-end runs.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+test-short: deps
+	$(GO) test -short ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./pipeline
+	$(GO) test -run '^$$' -bench . ./sampler ./augment ./onnx/...
+
+lint: deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin third_party
