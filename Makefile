@@ -1,5 +1,7 @@
 # budgetrain: `make demo` and `make test` install what is missing (scripts/deps.sh), then run.
 SHELL := /bin/bash
+# Idle OpenMP workers sleep instead of spinning (see cmd/budgetrain/main.go).
+export OMP_WAIT_POLICY ?= PASSIVE
 GO ?= go
 BIN := bin/budgetrain
 

@@ -10,7 +10,8 @@
 // A policy is "none" or tokens joined by "+", applied in the order written
 // (never reordered); a mixer, if any, is the last token:
 //
-//	standard            zero-pad, random crop, horizontal flip (spec §3.1)
+//	standard            zero-pad, random crop, horizontal flip (spec §3.1) with the
+//	                    dataset's padding and flip probability; standard-pad{P}-flip{F} overrides them
 //	rand-n{N}-m{M}      RandAugment, N ops at magnitude M of 30 (spec §3.4); "rand" = rand-n2-m4
 //	trivial             TrivialAugment Wide
 //	autoaug-cifar10     AutoAugment, CIFAR-10 policy

@@ -158,13 +158,24 @@ func parseToken(head string, params []string, ds DatasetInfo) (t Transform, m Mi
 	}
 	isInt := func(v float64) bool { return v == math.Trunc(v) && math.Abs(v) < 1<<30 }
 	switch head {
-	case "standard", "trivial", "autoaug-cifar10", "none":
+	case "standard":
+		hint = "want standard[-pad{P}][-flip{F}] with integer P >= 0 and 0 <= F <= 1"
+		pad, flip := get("pad", float64(ds.Pad)), get("flip", ds.FlipProb)
+		if pr := unused(); pr != "" {
+			return nil, nil, pr, hint
+		}
+		if !isInt(pad) || pad < 0 {
+			return nil, nil, fmt.Sprintf("bad pad %v", pad), hint
+		}
+		if !(flip >= 0 && flip <= 1) {
+			return nil, nil, fmt.Sprintf("bad flip probability %v", flip), hint
+		}
+		return &Standard{Pad: int(pad), FlipProb: flip}, nil, "", ""
+	case "trivial", "autoaug-cifar10", "none":
 		if len(params) > 0 {
 			return nil, nil, fmt.Sprintf("unknown parameter %q", params[0]), head + " takes no parameters"
 		}
 		switch head {
-		case "standard":
-			return &Standard{Pad: ds.Pad, FlipProb: ds.FlipProb}, nil, "", ""
 		case "trivial":
 			return NewTrivialAugment(), nil, "", ""
 		case "autoaug-cifar10":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -53,7 +54,7 @@ func NewRootCommand() *cobra.Command {
 	pf.Uint64Var(&o.seed, "seed", 1, "seed of every random stream (Go and libtorch)")
 	pf.StringVar(&o.device, "device", "auto", "auto, cpu or cuda")
 	pf.StringArrayVar(&o.sets, "set", nil, "set a config key, e.g. --set train.lr=0.05 (repeatable)")
-	root.AddCommand(newTrainCommand(o), newExportCommand(o), newEvalCommand(o), newConfigCommand(o))
+	root.AddCommand(newTrainCommand(o), newExportCommand(o), newEvalCommand(o), newConfigCommand(o), newDataCommand(o))
 	return root
 }
 
@@ -116,7 +117,11 @@ func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeli
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
-	cfg.EnsureDefaults()
+	// Every key has a default in viper already; a zero here was given explicitly and must be
+	// validated, not replaced by a default. Only the run folder is derived.
+	if cfg.Out == "" {
+		cfg.Out = filepath.Join("runs", cfg.Name)
+	}
 	return cfg, cfg.Validate()
 }
 

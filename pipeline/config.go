@@ -230,6 +230,11 @@ func (c *Config) Validate() error {
 	if sc.N <= 1 { // the dataset size is known only after loading: NewTrainer checks again
 		sc.N = 1 << 30
 	}
+	// Values copied from train.* are reported once, under their own keys, above.
+	if !(sc.Budget > 0 && sc.Budget <= 1) {
+		sc.Budget = 1
+	}
+	sc.BatchSize, sc.Epochs = max(sc.BatchSize, 1), max(sc.Epochs, 1)
 	if err := sc.Validate(); err != nil {
 		errs = append(errs, strings.Split(err.Error(), "\n")...)
 	}

@@ -35,7 +35,7 @@ func chi2Critical(df int) float64 {
 
 // testConfig is a valid config for method with N samples and budget b.
 func testConfig(method string, n int, b float64) Config {
-	return Config{Method: method, Seed: 7, N: n, Budget: b, BatchSize: 8, Epochs: 20}
+	return Config{Method: method, Seed: 7, N: n, Budget: b, BatchSize: 1, Epochs: 20}
 }
 
 func mustNew(t testing.TB, c Config) Sampler {

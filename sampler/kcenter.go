@@ -204,7 +204,12 @@ func (g *kcenter) update(lo, hi, c int, r2 float32, moved []member) []member {
 			move := x == c32
 			if !move {
 				// First block from the cluster, the rest from the feature row.
-				d := dist2Bound(m.head[p*h:(p+1)*h], cf[:h], dx)
+				var d float32
+				if h == headDim {
+					d = head16(m.head[p*h:(p+1)*h:(p+1)*h], cf, dx)
+				} else {
+					d = dist2Bound(m.head[p*h:(p+1)*h], cf[:h], dx)
+				}
 				if d < dx && h < dim {
 					d = dist2Continue(g.row(int(x))[h:], cf[h:], d, dx)
 				}
@@ -269,4 +274,23 @@ func dist2Continue(a, b []float32, s, bound float32) float32 {
 		s += d * d
 	}
 	return s
+}
+
+// head16 is dist2Continue over exactly 16 coordinates (two blocks), unrolled: the
+// hottest loop of kCenterGreedy. It returns the same bits as dist2Bound(a, b[:16], bound).
+func head16(a, b []float32, bound float32) float32 {
+	a, b = a[:16:16], b[:16:16]
+	d0, d1, d2, d3 := a[0]-b[0], a[1]-b[1], a[2]-b[2], a[3]-b[3]
+	s0 := d0*d0 + d1*d1 + d2*d2 + d3*d3
+	d0, d1, d2, d3 = a[4]-b[4], a[5]-b[5], a[6]-b[6], a[7]-b[7]
+	s1 := d0*d0 + d1*d1 + d2*d2 + d3*d3
+	s := float32(0) + (s0 + s1)
+	if s >= bound {
+		return s
+	}
+	d0, d1, d2, d3 = a[8]-b[8], a[9]-b[9], a[10]-b[10], a[11]-b[11]
+	s0 = d0*d0 + d1*d1 + d2*d2 + d3*d3
+	d0, d1, d2, d3 = a[12]-b[12], a[13]-b[13], a[14]-b[14], a[15]-b[15]
+	s1 = d0*d0 + d1*d1 + d2*d2 + d3*d3
+	return s + (s0 + s1)
 }

@@ -1,0 +1,146 @@
+package cmd
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"budgetrain/pipeline"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// execute runs the CLI in-process and returns stdout and the error.
+func execute(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := NewRootCommand()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func resolved(t *testing.T, args ...string) pipeline.Config {
+	t.Helper()
+	out, err := execute(t, append([]string{"config"}, args...)...)
+	if err != nil {
+		t.Fatalf("config %v: %v", args, err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	c, err := pipeline.ConfigFromMap(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestConfigPrecedence checks --set > flag > environment > file > default, key by key.
+func TestConfigPrecedence(t *testing.T) {
+	file := filepath.Join("testdata", "precedence.yaml")
+	t.Setenv("BUDGETRAIN_TRAIN_EPOCHS", "9")     // env beats file (7)
+	t.Setenv("BUDGETRAIN_TRAIN_LR", "0.02")      // env beats file (0.05), loses to --set
+	t.Setenv("BUDGETRAIN_MODEL_NAME", "resnet8") // env beats file, loses to flag
+	t.Setenv("BUDGETRAIN_SEED", "5")
+	c := resolved(t, "--config", file, "--seed", "11", "--set", "train.lr=0.03")
+	checks := []struct {
+		key       string
+		got, want any
+	}{
+		{"train.batch_size (default)", c.Train.BatchSize, 128},
+		{"train.budget (file)", c.Train.Budget, 0.5},
+		{"sampler.method (file)", c.Sampler.Method, "p-sgd"},
+		{"train.epochs (env over file)", c.Train.Epochs, 9},
+		{"model.name (env over file)", c.Model.Name, "resnet8"},
+		{"seed (flag over env)", c.Seed, uint64(11)},
+		{"train.lr (--set over env and file)", c.Train.LR, 0.03},
+	}
+	for _, ck := range checks {
+		if ck.got != ck.want {
+			t.Errorf("%s = %v, want %v", ck.key, ck.got, ck.want)
+		}
+	}
+}
+
+func TestTrainFlagBeatsEnv(t *testing.T) {
+	t.Setenv("BUDGETRAIN_TRAIN_BUDGET", "0.2")
+	root := NewRootCommand()
+	train, _, err := root.Find([]string{"train"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := train.ParseFlags([]string{"--budget", "0.7", "--method", "c-sgd"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := resolve(train, &options{seed: 1}, trainFlags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Train.Budget != 0.7 || c.Sampler.Method != "c-sgd" {
+		t.Errorf("budget %v method %q, want 0.7 and c-sgd", c.Train.Budget, c.Sampler.Method)
+	}
+}
+
+func TestInvalidConfigListsEveryProblem(t *testing.T) {
+	_, err := execute(t, "config", "--set", "train.budget=1.5", "--set", "train.batch_size=0",
+		"--set", "train.lr=-1", "--set", "model.name=vgg", "--set", "sampler.method=best")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, frag := range []string{"train.budget (1.5)", "train.batch_size (0)", "train.lr (-1)", `model.name ("vgg")`, `sampler.method ("best")`} {
+		if !strings.Contains(err.Error(), frag) {
+			t.Errorf("error lacks %q:\n%v", frag, err)
+		}
+	}
+}
+
+func TestUnknownKeysFail(t *testing.T) {
+	if _, err := execute(t, "config", "--config", filepath.Join("testdata", "unknown-key.yaml")); err == nil || !strings.Contains(err.Error(), "budgett") {
+		t.Errorf("unknown key in file: got %v", err)
+	}
+	if _, err := execute(t, "config", "--set", "train.budgett=0.5"); err == nil || !strings.Contains(err.Error(), "train.budgett") {
+		t.Errorf("unknown --set key: got %v", err)
+	}
+	if _, err := execute(t, "config", "--set", "novalue"); err == nil || !strings.Contains(err.Error(), "key=value") {
+		t.Errorf("malformed --set: got %v", err)
+	}
+	if _, err := execute(t, "config", "--config", "testdata/missing.yaml"); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("missing file: got %v", err)
+	}
+}
+
+// TestTrainExportEvalInProcess runs train, export and eval on the fixture through the CLI.
+func TestTrainExportEvalInProcess(t *testing.T) {
+	out := t.TempDir()
+	fixture := filepath.Join("..", "testdata", "fashion-mnist")
+	if _, err := execute(t, "train", "--out", out, "--model", "test-tiny", "--epochs", "2", "--budget", "0.5",
+		"--device", "cpu", "--set", "dataset.dir="+fixture, "--set", "train.batch_size=16", "--set", "threads=1"); err != nil {
+		t.Fatal(err)
+	}
+	onnxPath := filepath.Join(t.TempDir(), "re.onnx")
+	if _, err := execute(t, "export", "--run", out, "--onnx", onnxPath); err != nil {
+		t.Fatal(err)
+	}
+	res, err := execute(t, "eval", "--model", onnxPath, "--data-dir", fixture, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res, `"accuracy"`) || !strings.Contains(res, `"Ankle boot"`) {
+		t.Errorf("eval --json output:\n%s", res)
+	}
+	res2, err := execute(t, "eval", "--run", out, "--data-dir", fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res2, "accuracy") {
+		t.Errorf("eval --run output:\n%s", res2)
+	}
+	if _, err := execute(t, "eval", "--model", filepath.Join(out, "nope.onnx")); err == nil || !strings.Contains(err.Error(), "nope.onnx") {
+		t.Errorf("missing model: %v", err)
+	}
+}

@@ -1,0 +1,137 @@
+package sampler
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestConfigEnsureDefaultsFillsZeroValues(t *testing.T) {
+	var c Config
+	c.EnsureDefaults()
+	want := Config{Method: DefaultMethod, Budget: DefaultBudget, BatchSize: DefaultBatchSize,
+		Epochs: DefaultEpochs, SBHistory: DefaultSBHistory, InfoBatchRatio: DefaultInfoBatchRatio,
+		InfoBatchAnneal: DefaultInfoBatchAnneal}
+	if c != want {
+		t.Fatalf("EnsureDefaults() = %+v, want %+v", c, want)
+	}
+	set := Config{Method: "p-sgd", Budget: 0.3, BatchSize: 64, Epochs: 10, SBHistory: 5,
+		InfoBatchRatio: 0.3, InfoBatchAnneal: 0.5}
+	got := set
+	got.EnsureDefaults()
+	if got != set {
+		t.Fatalf("EnsureDefaults changed set values: %+v -> %+v", set, got)
+	}
+}
+
+func TestConfigValidateListsEveryProblem(t *testing.T) {
+	c := Config{Method: "nope", N: -1, Budget: 1.5, BatchSize: -2, Epochs: -3, WarmupEpochs: -1,
+		SBBeta: math.NaN(), SBHistory: -4, InfoBatchRatio: 1, InfoBatchAnneal: 2}
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("Validate() = nil for a config with 10 problems")
+	}
+	want := []string{
+		`sampler.method ("nope") must be one of`,
+		"sampler.n (-1) must be > 0",
+		"sampler.budget (1.5) must be in (0,1]",
+		"sampler.batch_size (-2) must be > 0",
+		"sampler.epochs (-3) must be > 0",
+		"sampler.warmup_epochs (-1) must be >= 0",
+		"sampler.sb_beta (NaN) must be finite and >= 0",
+		"sampler.sb_history (-4) must be > 0",
+		"sampler.infobatch_ratio (1) must be in (0,1)",
+		"sampler.infobatch_anneal (2) must be in (0,1]",
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("Validate() gave %d lines, want %d:\n%v", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d = %q, want prefix %q", i, lines[i], w)
+		}
+	}
+	if !errors.Is(err, ErrUnknownMethod) {
+		t.Errorf("Validate() error does not wrap ErrUnknownMethod")
+	}
+}
+
+func TestConfigValidateRejectsBudgetWithoutAStep(t *testing.T) {
+	c := Config{Method: "p-sgd", N: 1000, Budget: 0.1, BatchSize: 128}
+	c.EnsureDefaults()
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "gives 100 examples per epoch") {
+		t.Fatalf("Validate() = %v, want the fewer-than-a-batch error", err)
+	}
+}
+
+func TestConfigValidateAcceptsDefaults(t *testing.T) {
+	for _, m := range Methods() {
+		c := Config{Method: m, N: 50000, Budget: 0.3}
+		c.EnsureDefaults()
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: Validate() = %v", m, err)
+		}
+	}
+}
+
+// TestEpochSizeMatchesPaperTable checks K = ⌊N·b⌋ against the table of spec §1.
+func TestEpochSizeMatchesPaperTable(t *testing.T) {
+	tests := []struct {
+		n    int
+		b    float64
+		want int
+	}{
+		{50000, 0.2, 10000}, {50000, 0.3, 15000}, {50000, 0.5, 25000}, {50000, 0.7, 35000}, {50000, 1, 50000},
+		{73257, 0.2, 14651}, {73257, 0.3, 21977}, {73257, 0.5, 36628}, {73257, 0.7, 51279}, {73257, 1, 73257},
+	}
+	for _, tc := range tests {
+		c := Config{N: tc.n, Budget: tc.b}
+		if got := c.EpochSize(); got != tc.want {
+			t.Errorf("EpochSize(N=%d, b=%g) = %d, want %d", tc.n, tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestSBEffectiveBetaFromBudget(t *testing.T) {
+	tests := []struct{ b, beta, want float64 }{
+		{0.25, 0, 3}, {0.5, 0, 1}, {0.2, 0, 4}, {1, 0, 0}, {0.3, 2.5, 2.5},
+	}
+	for _, tc := range tests {
+		c := Config{Budget: tc.b, SBBeta: tc.beta}
+		if got := c.SBEffectiveBeta(); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("SBEffectiveBeta(b=%g, beta=%g) = %g, want %g", tc.b, tc.beta, got, tc.want)
+		}
+	}
+}
+
+func TestNewUnknownMethodListsMethods(t *testing.T) {
+	_, err := New(Config{Method: "p-SGD", N: 100})
+	if !errors.Is(err, ErrUnknownMethod) {
+		t.Fatalf("New(p-SGD) error = %v, want ErrUnknownMethod", err)
+	}
+	for _, m := range Methods() {
+		if !strings.Contains(err.Error(), m) {
+			t.Errorf("error %q does not list %q", err, m)
+		}
+	}
+}
+
+func TestNewRejectsInvalidConfig(t *testing.T) {
+	_, err := New(Config{Method: "p-sgd", N: 0})
+	if err == nil || !strings.Contains(err.Error(), "sampler.n (0) must be > 0") {
+		t.Fatalf("New(N=0) = %v, want the sampler.n error", err)
+	}
+}
+
+func TestMethodsSortedAndComplete(t *testing.T) {
+	got := Methods()
+	want := []string{"c-sgd", "fixed-coreset", "fixed-random", "infobatch", "loss-is", "p-sgd",
+		"selective-backprop", "sgd", "unif-sgd", "upper-bound-is"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Methods() = %v, want %v", got, want)
+	}
+}
