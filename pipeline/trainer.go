@@ -230,9 +230,11 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 	sum := Summary{}
 	var runErr error
 	_, isSB := t.Sampler.(sampler.Selector)
+	idle := 0 // consecutive epochs without an optimizer step
 	for t.state.Step < t.TotalSteps && runErr == nil {
 		e := t.state.Epoch
 		t0 := time.Now()
+		before := t.state.Step
 		if isSB {
 			runErr = t.sbEpoch(ctx)
 		} else {
@@ -240,6 +242,12 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 		}
 		t.state.TrainSeconds += time.Since(t0).Seconds()
 		if runErr != nil && !errors.Is(runErr, context.Canceled) {
+			break
+		}
+		if idle = idle + 1; t.state.Step > before {
+			idle = 0
+		} else if idle >= 5 {
+			runErr = fmt.Errorf("sampler %s selected no full batch of %d in 5 epochs (step %d of %d)", t.Cfg.Sampler.Method, t.Cfg.Train.BatchSize, t.state.Step, t.TotalSteps)
 			break
 		}
 		last := t.state.Step >= t.TotalSteps

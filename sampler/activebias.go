@@ -159,8 +159,8 @@ func (s *activeBias) Observe(o Obs) error {
 		v := -math.Expm1(-float64(o.Loss[k])) // 1 − exp(−loss), exact near loss = 0
 		switch {
 		case s.cfg.LatestValue:
-			s.avg[i] = v
 			s.seen[i] = s.visitCount(i) + w
+			s.avg[i] = v
 		case s.avg[i] == unseenMean:
 			count := unseenCount
 			if !anySeen {

@@ -264,7 +264,7 @@ func TestActiveBiasLatestValue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if want := -math.Expm1(-0.7); math.Abs(s.avg[2]-want) > 1e-7 {
-		t.Fatalf("LatestValue avg = %v, want latest %v", s.avg[2], want)
+	if want := -math.Expm1(-0.7); math.Abs(s.avg[2]-want) > 1e-7 || s.seen[2] != 3 {
+		t.Fatalf("LatestValue (avg, seen) = (%v, %v), want (latest %v, 3)", s.avg[2], s.seen[2], want)
 	}
 }

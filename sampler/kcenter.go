@@ -25,8 +25,10 @@ import (
 //     largest radius, <= d(c,cⱼ)) is skipped without computing d(c,cⱼ).
 //   - Squared distances are accumulated in blocks of 8 dimensions and abandoned once
 //     they reach the point's current distance (partial sums never decrease). The
-//     first block of every member is stored contiguously in its cluster, so most
-//     candidates are rejected without touching their full feature row.
+//     first 16 coordinates of every member are stored contiguously in its cluster
+//     (one cache line), so most candidates are rejected without touching their full
+//     feature row. On PCA-rotated features (see coreset) those coordinates carry most
+//     of the distance.
 //
 // The bounds carry a 0.1% margin so float32 rounding cannot prune a point the plain
 // algorithm would move. Clusters are processed by up to GOMAXPROCS goroutines; the

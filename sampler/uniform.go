@@ -11,9 +11,11 @@ var (
 	_ Sampler      = (*uniform)(nil)
 	_ Reporter     = (*uniform)(nil)
 	_ Stateful     = (*uniform)(nil)
+	_ VisitCounter = (*uniform)(nil)
 	_ Sampler      = (*fixedRandom)(nil)
 	_ Reporter     = (*fixedRandom)(nil)
 	_ Stateful     = (*fixedRandom)(nil)
+	_ VisitCounter = (*fixedRandom)(nil)
 )
 
 // fullData is "sgd" (paper §2.6): a fresh permutation of all N samples every epoch,

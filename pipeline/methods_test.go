@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"fmt"
+	"testing"
+
+	"budgetrain/sampler"
+)
+
+// TestEveryMethodSameStepBudget trains every sampler on the fixture at budgets 0.2, 0.3 and
+// 0.5: each run ends, and every method's optimizer-step count is T = E·⌊⌊N·b⌋/B⌋.
+func TestEveryMethodSameStepBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped under -short")
+	}
+	for _, b := range []float64{0.2, 0.3, 0.5} {
+		for _, m := range sampler.Methods() {
+			t.Run(fmt.Sprintf("b=%g/%s", b, m), func(t *testing.T) {
+				c := tinyConfig(t)
+				c.Sampler.Method = m
+				c.Train.Budget, c.Train.BatchSize, c.Train.Epochs = b, 4, 2
+				c.Train.EvalBackend, c.Train.EvalEvery = "torch", 100
+				s := train(t, c)
+				_, _, want := Iterations(64, b, 4, 2)
+				if s.Iterations != want || s.PlannedSteps != want {
+					t.Errorf("%d steps (planned %d), want %d", s.Iterations, s.PlannedSteps, want)
+				}
+				if s.SamplesBackward != int64(want*4) {
+					t.Errorf("%d samples backpropagated, want %d", s.SamplesBackward, want*4)
+				}
+				if m == "selective-backprop" && s.SamplesForward <= s.SamplesBackward {
+					t.Errorf("selective backprop: %d forward vs %d backward; its selection passes must be counted", s.SamplesForward, s.SamplesBackward)
+				}
+			})
+		}
+	}
+}
+
+// TestMixingCreditsEverySource: with RICAP each source image is credited its patch area, so
+// the sampler sees several (index, share) pairs per mixed image.
+func TestMixingCreditsEverySource(t *testing.T) {
+	for _, credit := range []string{"share", "released"} {
+		t.Run(credit, func(t *testing.T) {
+			c := tinyConfig(t)
+			c.Sampler.Method = "p-sgd"
+			c.Augment.Policy = "standard+ricap-a0.3"
+			c.Train.Credit = credit
+			c.Train.EvalBackend = "torch"
+			s := train(t, c)
+			if s.Iterations != 6 {
+				t.Errorf("%d steps, want 6", s.Iterations)
+			}
+		})
+	}
+}
+
+// TestObsCreditRules checks the credit of a mixed batch: "share" gives each source its own
+// label's loss and its weight, skipping empty parts; "released" scores image j against the label
+// loaded at j with weight 1.
+func TestObsCreditRules(t *testing.T) {
+	b := &Batch{Index: []int{10, 11}}
+	b.N, b.Parts = 2, 2
+	b.Label = []int{0, 1}
+	b.Src = []int{0, 1, 1, 0} // image 0 = parts of images 0 and 1; image 1 = all of image 1
+	b.Weight = []float32{0.75, 0.25, 1, 0}
+	logits := []float32{2, 0, 0, 3} // 2 classes
+	s := perExample(logits, 2, b)
+	share := s.obs(b, "share", true)
+	wantIdx := []int{10, 11, 11}
+	wantW := []float32{0.75, 0.25, 1}
+	if len(share.Idx) != 3 {
+		t.Fatalf("share credits %v, want 3 entries", share.Idx)
+	}
+	for i := range wantIdx {
+		if share.Idx[i] != wantIdx[i] || share.Weight[i] != wantW[i] {
+			t.Errorf("entry %d: index %d weight %v, want %d and %v", i, share.Idx[i], share.Weight[i], wantIdx[i], wantW[i])
+		}
+	}
+	// image 0 against label 1: CE = log(1+e^2) - 0
+	if got, want := share.Loss[1], float32(2.126928); got < want-1e-4 || got > want+1e-4 {
+		t.Errorf("credited loss %v, want %v", got, want)
+	}
+	rel := s.obs(b, "released", false)
+	if len(rel.Idx) != 2 || rel.Weight != nil || rel.Idx[1] != 11 {
+		t.Errorf("released credits %+v", rel)
+	}
+	// image 1 against its loaded label 1: CE = log(1+e^-3)
+	if got, want := rel.Loss[1], float32(0.048587); got < want-1e-4 || got > want+1e-4 {
+		t.Errorf("released loss %v, want %v", got, want)
+	}
+}
