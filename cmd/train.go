@@ -32,6 +32,7 @@ var trainFlags = map[string]string{
 }
 
 func newTrainCommand(o *options) *cobra.Command {
+	var resume string
 	c := &cobra.Command{
 		Use:   "train",
 		Short: "Train a model under a budget; writes config.yaml, metrics.jsonl, model.pt, model.onnx and summary.json",
@@ -42,11 +43,23 @@ After training the model is exported to ONNX and evaluated with onnxruntime.
 Ctrl-C stops after the current step, saves a checkpoint and writes the summary so far.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if resume != "" {
+				ck, err := pipeline.ReadCheckpoint(resume)
+				if err != nil {
+					return err
+				}
+				cfg, err := pipeline.ConfigFromMap(ck.Config)
+				if err != nil {
+					return fmt.Errorf("resume %s: %w", resume, err)
+				}
+				cfg.Out = resume
+				return runTrain(cmd.Context(), cfg, resume, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			}
 			cfg, err := resolve(cmd, o, trainFlags)
 			if err != nil {
 				return err
 			}
-			return runTrain(cmd.Context(), cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runTrain(cmd.Context(), cfg, "", cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := c.Flags()
@@ -58,10 +71,11 @@ Ctrl-C stops after the current step, saves a checkpoint and writes the summary s
 	f.String("dataset", "fashion-mnist", "dataset.name")
 	f.String("augment", "standard", "augment.policy, e.g. standard+ricap-a0.3")
 	f.String("log-selection", "", "train.log_selection: write each epoch's selected indices to this file")
+	f.StringVar(&resume, "resume", "", "continue the interrupted run in this folder with its saved config (other settings are ignored)")
 	return c
 }
 
-func runTrain(ctx context.Context, cfg pipeline.Config, stdout, stderr io.Writer) error {
+func runTrain(ctx context.Context, cfg pipeline.Config, resume string, stdout, stderr io.Writer) error {
 	y, err := pipeline.ConfigYAML(cfg)
 	if err != nil {
 		return err
@@ -72,6 +86,12 @@ func runTrain(ctx context.Context, cfg pipeline.Config, stdout, stderr io.Writer
 		return err
 	}
 	defer t.Close()
+	if resume != "" {
+		if err := t.Resume(resume); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "resuming %s at epoch %d, step %d (momentum buffers restart from zero)\n", resume, t.Progress().Epoch+1, t.Progress().Step)
+	}
 	t.Report()
 	fmt.Fprintln(stdout, "libtorch seeded from seed; Go streams derived from it")
 	t.Hooks = append(t.Hooks, progressHook(stderr, t.TotalSteps), logHook(stdout))

@@ -33,11 +33,13 @@ type Checkpoint struct {
 	Step         int            `json:"step"`
 	SamplerState []byte         `json:"sampler_state,omitempty"`
 	Weights      string         `json:"weights"`
+	Progress     State          `json:"progress"`
 }
 
 // SaveCheckpoint writes the weights and the checkpoint record, each to a temporary file renamed
 // into place, so an interrupted save never leaves a file that looks complete.
-func (t *Trainer) SaveCheckpoint() error {
+// epochsDone is the number of completed epochs; a resumed run starts with the next one.
+func (t *Trainer) SaveCheckpoint(epochsDone int) error {
 	dir := t.Cfg.Out
 	tmp := filepath.Join(dir, WeightsFile+".tmp")
 	if err := t.VS.Save(tmp); err != nil {
@@ -47,7 +49,7 @@ func (t *Trainer) SaveCheckpoint() error {
 	if err := os.Rename(tmp, filepath.Join(dir, WeightsFile)); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
-	ck := Checkpoint{Config: ConfigMap(t.Cfg), Epoch: t.state.Epoch + 1, Step: t.state.Step, Weights: WeightsFile}
+	ck := Checkpoint{Config: ConfigMap(t.Cfg), Epoch: epochsDone, Step: t.state.Step, Weights: WeightsFile, Progress: t.state}
 	if s, ok := t.Sampler.(sampler.Stateful); ok {
 		st, err := s.MarshalState()
 		if err != nil {
@@ -192,4 +194,32 @@ func ConfigFromMap(m map[string]any) (Config, error) {
 	}
 	c.EnsureDefaults()
 	return c, c.Validate()
+}
+
+// Resume loads the checkpoint of run folder dir into t (built from the checkpoint's config):
+// weights, sampler statistics and random state, and progress, so that training continues with
+// the selections the uninterrupted run would have made. Deviation: gotch exposes no optimizer
+// state, so SGD momentum buffers restart from zero, and a Selective Backprop queue of selected
+// but not yet trained examples is dropped.
+func (t *Trainer) Resume(dir string) error {
+	ck, err := ReadCheckpoint(dir)
+	if err != nil {
+		return err
+	}
+	if err := t.VS.Load(filepath.Join(dir, ck.Weights)); err != nil {
+		return fmt.Errorf("resume: load weights: %w", err)
+	}
+	if len(ck.SamplerState) > 0 {
+		s, ok := t.Sampler.(sampler.Stateful)
+		if !ok {
+			return fmt.Errorf("resume: sampler %s cannot restore its state", t.Cfg.Sampler.Method)
+		}
+		if err := s.UnmarshalState(ck.SamplerState); err != nil {
+			return fmt.Errorf("resume: sampler state: %w", err)
+		}
+	}
+	t.state = ck.Progress
+	t.state.Epoch, t.state.Step = ck.Epoch, ck.Step
+	t.resumed = true
+	return nil
 }

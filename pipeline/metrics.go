@@ -70,8 +70,12 @@ type metricsWriter struct {
 	w *bufio.Writer
 }
 
-func newMetricsWriter(path string) (*metricsWriter, error) {
-	f, err := os.Create(path)
+func newMetricsWriter(path string, appendTo bool) (*metricsWriter, error) {
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if appendTo {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("create metrics file: %w", err)
 	}

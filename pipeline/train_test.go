@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -291,4 +292,86 @@ func TestCancelSavesCheckpoint(t *testing.T) {
 	if err := vs.Load(filepath.Join(c.Out, WeightsFile)); err != nil {
 		t.Errorf("load saved weights: %v", err)
 	}
+}
+
+// TestResumeContinuesSelections: a run interrupted after epoch 1 and resumed selects the same
+// indices in epoch 2 as an uninterrupted run (p-sgd: statistics and random state restored).
+func TestResumeContinuesSelections(t *testing.T) {
+	full := tinyConfig(t)
+	full.Sampler.Method = "p-sgd"
+	full.Train.EvalBackend = "torch"
+	full.Train.LogSelection = filepath.Join(full.Out, "sel.jsonl")
+	train(t, full)
+
+	part := full
+	part.Out = t.TempDir()
+	part.Train.LogSelection = filepath.Join(part.Out, "sel.jsonl")
+	runtime.LockOSThread()
+	tr, err := NewTrainer(part, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tr.Hooks = append(tr.Hooks, HookFuncs{OnEpoch: func(*Trainer, EpochMetrics) { cancel() }})
+	if _, err := tr.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	tr.Close()
+	// cancel arrives after epoch 1 is saved; epoch 2 starts and stops at once
+	ck, err := ReadCheckpoint(part.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("checkpoint after interruption: epoch %d step %d", ck.Epoch, ck.Step)
+
+	cfg, err := ConfigFromMap(ck.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Train.LogSelection = filepath.Join(part.Out, "sel2.jsonl")
+	tr2, err := NewTrainer(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr2.Close()
+	if err := tr2.Resume(part.Out); err != nil {
+		t.Fatal(err)
+	}
+	s, err := tr2.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Iterations != 6 {
+		t.Errorf("resumed run ended at step %d, want 6", s.Iterations)
+	}
+	want := selections(t, full.Train.LogSelection)
+	got := selections(t, cfg.Train.LogSelection)
+	if len(got) == 0 {
+		t.Fatal("resumed run logged no selection")
+	}
+	for e, idx := range got {
+		if fmt.Sprint(idx) != fmt.Sprint(want[e]) {
+			t.Errorf("epoch %d: resumed run selected %v, uninterrupted %v", e, idx, want[e])
+		}
+	}
+}
+
+func selections(t *testing.T, path string) map[int][]int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int][]int{}
+	for _, line := range splitLines(b) {
+		var rec struct {
+			Epoch   int   `json:"epoch"`
+			Indices []int `json:"indices"`
+		}
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatal(err)
+		}
+		out[rec.Epoch] = rec.Indices
+	}
+	return out
 }

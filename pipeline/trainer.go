@@ -41,10 +41,11 @@ type Trainer struct {
 	// Budget arithmetic (spec §1).
 	EpochSamples, StepsPerEpoch, TotalSteps int
 
-	state  State
-	selLog *selectionLog
-	buf    []float32 // logits copied back from the device
-	queue  *Batch    // Selective Backprop: selected examples waiting for a full batch
+	state   State
+	selLog  *selectionLog
+	buf     []float32 // logits copied back from the device
+	queue   *Batch    // Selective Backprop: selected examples waiting for a full batch
+	resumed bool      // continuing a checkpoint: metrics are appended
 }
 
 // State is the progress of a run, as seen by hooks.
@@ -216,7 +217,7 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 	if err := writeConfig(filepath.Join(t.Cfg.Out, "config.yaml"), t.Cfg); err != nil {
 		return Summary{}, err
 	}
-	metrics, err := newMetricsWriter(filepath.Join(t.Cfg.Out, "metrics.jsonl"))
+	metrics, err := newMetricsWriter(filepath.Join(t.Cfg.Out, "metrics.jsonl"), t.resumed)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -250,6 +251,10 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 			runErr = fmt.Errorf("sampler %s selected no full batch of %d in 5 epochs (step %d of %d)", t.Cfg.Sampler.Method, t.Cfg.Train.BatchSize, t.state.Step, t.TotalSteps)
 			break
 		}
+		interrupted := runErr != nil
+		if interrupted && t.state.Step == before {
+			break // nothing happened in this epoch: the last checkpoint stands
+		}
 		last := t.state.Step >= t.TotalSteps
 		m := t.epochMetrics()
 		if (e+1)%t.Cfg.Train.EvalEvery == 0 || last || runErr != nil {
@@ -264,7 +269,11 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 		for _, h := range t.Hooks {
 			h.Epoch(t, m)
 		}
-		if err := t.SaveCheckpoint(); err != nil {
+		done := t.state.Epoch + 1 // epochs completed; an interrupted epoch is redone on resume
+		if interrupted {
+			done = t.state.Epoch
+		}
+		if err := t.SaveCheckpoint(done); err != nil {
 			return sum, err
 		}
 		t.state.Epoch++

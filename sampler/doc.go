@@ -2,8 +2,8 @@
 // and, for Selective Backprop, which forwarded examples are backpropagated.
 //
 // It implements the sampling methods of Arazo et al., "How Important is Importance
-// Sampling for Deep Budgeted Training?" (BMVC 2021; spec /work/shared/spec/paper.md
-// §1, §2, §7), plus the baselines and related methods the paper is compared with.
+// Sampling for Deep Budgeted Training?" (BMVC 2021; the project's spec paper.md §1,
+// §2, §7), plus the baselines and related methods the paper is compared with.
 // It is pure Go (no cgo, no tensors) so it tests, fuzzes and benchmarks fast.
 //
 // # Budget and the training loop
