@@ -33,6 +33,12 @@ type DatasetConfig struct {
 	Dir        string `mapstructure:"dir" yaml:"dir"`                 // folder with the files ("" = the dataset's default)
 	TrainLimit int    `mapstructure:"train_limit" yaml:"train_limit"` // use only the first n training images (0 = all)
 	TestLimit  int    `mapstructure:"test_limit" yaml:"test_limit"`   // use only the first n test images (0 = all)
+	// Validation holds out a class-balanced split of the training set (the dataset's
+	// val_samples, 5000 by default, e.g. 500 per class as the paper's --validation_exp) and
+	// evaluates on it instead of the test set.
+	Validation bool   `mapstructure:"validation" yaml:"validation"`
+	ValSamples int    `mapstructure:"val_samples" yaml:"val_samples"` // held-out images (0 = the dataset's default)
+	ValSeed    uint64 `mapstructure:"val_seed" yaml:"val_seed"`       // seed of the split (42 as in the paper)
 }
 
 // ModelConfig selects the architecture.
@@ -87,6 +93,9 @@ func (c *Config) EnsureDefaults() {
 	setS(&c.Device, "auto")
 	setS(&c.Dataset.Name, "fashion-mnist")
 	setS(&c.Model.Name, "resnet8")
+	if c.Dataset.ValSeed == 0 {
+		c.Dataset.ValSeed = 42
+	}
 	t := &c.Train
 	if t.Epochs == 0 {
 		t.Epochs = 15
@@ -160,6 +169,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := data.Lookup(c.Dataset.Name); err != nil {
 		bad("dataset.name (%q) is unknown (known: %s)", c.Dataset.Name, strings.Join(data.Names(), ", "))
+	}
+	if c.Dataset.ValSamples < 0 {
+		bad("dataset.val_samples (%d) must be >= 0", c.Dataset.ValSamples)
 	}
 	if c.Dataset.TrainLimit < 0 || c.Dataset.TestLimit < 0 {
 		bad("dataset.train_limit (%d) and dataset.test_limit (%d) must be >= 0", c.Dataset.TrainLimit, c.Dataset.TestLimit)

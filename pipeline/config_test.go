@@ -56,3 +56,24 @@ func TestConfigMapRoundTrip(t *testing.T) {
 		t.Errorf("internal key sampler.n must not appear in the config map")
 	}
 }
+
+func TestValidationSplitReplacesTestSet(t *testing.T) {
+	c := tinyConfig(t)
+	c.Dataset.Validation, c.Dataset.ValSamples = true, 20
+	_, train, val, err := LoadData(c.Dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if val.N != 20 || train.N != 44 {
+		t.Errorf("split %d train / %d validation, want 44 / 20", train.N, val.N)
+	}
+	for i, n := range val.ClassCounts() {
+		if n != 2 {
+			t.Errorf("class %d has %d validation images, want 2", i, n)
+		}
+	}
+	c.Dataset.ValSamples = 70
+	if _, _, _, err := LoadData(c.Dataset); err == nil || !strings.Contains(err.Error(), "dataset.val_samples (70)") {
+		t.Errorf("oversized split: %v", err)
+	}
+}

@@ -92,6 +92,17 @@ func LoadData(c DatasetConfig) (info data.Info, train, test *data.Dataset, err e
 		return info, nil, nil, err
 	}
 	train = limit(train, c.TrainLimit)
+	if c.Validation {
+		n := c.ValSamples
+		if n == 0 {
+			n = info.ValSamples
+		}
+		perClass := n / max(len(train.Classes), 1)
+		if perClass < 1 || perClass*len(train.Classes) >= train.N {
+			return info, nil, nil, fmt.Errorf("dataset.val_samples (%d) must leave training images and give at least one per class (%d classes, %d images)", n, len(train.Classes), train.N)
+		}
+		train, test = data.SplitBalanced(train, perClass, c.ValSeed)
+	}
 	test = limit(test, c.TestLimit)
 	if len(info.Mean) == 0 { // image folders: statistics of the training images
 		info.Mean, info.Std = train.MeanStd()
