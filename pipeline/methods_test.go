@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"budgetrain/sampler"
@@ -87,5 +88,41 @@ func TestObsCreditRules(t *testing.T) {
 	// image 1 against its loaded label 1: CE = log(1+e^-3)
 	if got, want := rel.Loss[1], float32(0.048587); got < want-1e-4 || got > want+1e-4 {
 		t.Errorf("released loss %v, want %v", got, want)
+	}
+}
+
+// TestEveryDatasetFormatTrains: CIFAR-10/100 binary, SVHN .mat and image-folder fixtures train
+// end to end through export and onnxruntime evaluation.
+func TestEveryDatasetFormatTrains(t *testing.T) {
+	for _, name := range []string{"cifar10", "cifar100", "svhn", "imagefolder", "mnist"} {
+		t.Run(name, func(t *testing.T) {
+			c := tinyConfig(t)
+			c.Dataset.Name = name
+			dir := name
+			if name == "mnist" {
+				dir = "fashion-mnist" // same IDX format
+			}
+			c.Dataset.Dir = filepath.Join("..", "testdata", dir)
+			c.Train.BatchSize, c.Train.Budget, c.Train.Epochs = 2, 1, 2
+			s := train(t, c)
+			if s.Iterations == 0 || s.ONNXTestAcc < 0 || s.ONNXTestAcc > 1 {
+				t.Errorf("summary %+v", s)
+			}
+		})
+	}
+}
+
+// TestEveryPolicyTrains: each augmentation policy trains end to end on Fashion-MNIST-format data.
+func TestEveryPolicyTrains(t *testing.T) {
+	for _, p := range []string{"none", "standard", "rand-n2-m4+standard", "trivial+standard", "autoaug-cifar10+standard",
+		"standard+cutout-8", "standard+erase-p0.5", "standard+mixup-a0.3", "standard+ricap-a0.3", "standard+cutmix-a1"} {
+		t.Run(p, func(t *testing.T) {
+			c := tinyConfig(t)
+			c.Augment.Policy = p
+			c.Train.EvalBackend = "onnx"
+			if s := train(t, c); s.Iterations != 6 {
+				t.Errorf("%d steps, want 6", s.Iterations)
+			}
+		})
 	}
 }
