@@ -62,6 +62,7 @@ type TrainConfig struct {
 	EvalBatchSize int       `mapstructure:"eval_batch_size" yaml:"eval_batch_size"` // batch size for evaluation
 	EvalEvery     int       `mapstructure:"eval_every" yaml:"eval_every"`           // evaluate every n epochs (and always at the end)
 	EvalBackend   string    `mapstructure:"eval_backend" yaml:"eval_backend"`       // onnx, torch or both
+	EvalAsync     bool      `mapstructure:"eval_async" yaml:"eval_async"`           // run onnxruntime evaluation in the background during the next epoch
 	Workers       int       `mapstructure:"workers" yaml:"workers"`                 // goroutines preparing batches (0 = 2)
 	Prefetch      int       `mapstructure:"prefetch" yaml:"prefetch"`               // batches prepared ahead
 	Credit        string    `mapstructure:"credit" yaml:"credit"`                   // loss credit under mixing: share or released

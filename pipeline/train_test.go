@@ -375,3 +375,23 @@ func selections(t *testing.T, path string) map[int][]int {
 	}
 	return out
 }
+
+// TestAsyncEvalReportsEveryEpoch: with eval_async the onnxruntime accuracy of every epoch still
+// reaches metrics.jsonl, in order, and equals the synchronous run's.
+func TestAsyncEvalReportsEveryEpoch(t *testing.T) {
+	run := func(async bool) []EpochMetrics {
+		c := tinyConfig(t)
+		c.Train.EvalBackend, c.Train.EvalAsync = "onnx", async
+		train(t, c)
+		return readMetrics(t, c.Out)
+	}
+	sync, async := run(false), run(true)
+	if len(async) != len(sync) {
+		t.Fatalf("%d metrics lines with eval_async, want %d", len(async), len(sync))
+	}
+	for i := range sync {
+		if async[i].Epoch != i+1 || async[i].TestAccONNX == nil || *async[i].TestAccONNX != *sync[i].TestAccONNX {
+			t.Errorf("epoch %d: async %+v, sync accuracy %v", i+1, async[i], *sync[i].TestAccONNX)
+		}
+	}
+}

@@ -240,6 +240,18 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 		h.Start(t)
 	}
 	sum := Summary{}
+	emit := func(m EpochMetrics) error {
+		if err := metrics.Write(m); err != nil {
+			return err
+		}
+		sum.observe(m)
+		for _, h := range t.Hooks {
+			h.Epoch(t, m)
+		}
+		return nil
+	}
+	var pending *asyncEval // a background onnxruntime evaluation whose epoch is not reported yet
+	defer func() { pending.wait(func(EpochMetrics) error { return nil }) }() // never leave it running
 	var runErr error
 	_, isSB := t.Sampler.(sampler.Selector)
 	idle := 0 // consecutive epochs without an optimizer step
@@ -268,17 +280,25 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 		}
 		last := t.state.Step >= t.TotalSteps
 		m := t.epochMetrics()
-		if (e+1)%t.Cfg.Train.EvalEvery == 0 || last || runErr != nil {
-			if err := t.evaluate(&m); err != nil {
-				return sum, err
-			}
-		}
-		if err := metrics.Write(m); err != nil {
+		err := pending.wait(emit)
+		pending = nil
+		if err != nil {
 			return sum, err
 		}
-		sum.observe(m)
-		for _, h := range t.Hooks {
-			h.Epoch(t, m)
+		evalNow := (e+1)%t.Cfg.Train.EvalEvery == 0 || last || interrupted
+		if evalNow && t.Cfg.Train.EvalAsync && !last && !interrupted && t.Cfg.Train.EvalBackend != "torch" {
+			if pending, err = t.evaluateAsync(m); err != nil {
+				return sum, err
+			}
+		} else {
+			if evalNow {
+				if err := t.evaluate(&m); err != nil {
+					return sum, err
+				}
+			}
+			if err := emit(m); err != nil {
+				return sum, err
+			}
 		}
 		done := t.state.Epoch + 1 // epochs completed; an interrupted epoch is redone on resume
 		if interrupted {
