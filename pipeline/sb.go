@@ -34,10 +34,6 @@ func (t *Trainer) sbEpoch(ctx context.Context) error {
 			return nil
 		}
 		loss := t.selectionLosses(b)
-		if err := t.Sampler.Observe(sampler.Obs{Idx: b.Index[:b.N], Loss: loss}); err != nil {
-			t.Loader.Release(b)
-			return err
-		}
 		for _, j := range sel.Select(loss) {
 			q.X = append(q.X, b.X[j*per:(j+1)*per]...)
 			q.Label = append(q.Label, b.Label[j])
@@ -75,7 +71,7 @@ func (t *Trainer) trainQueued(q *Batch) error {
 	for i := range b.Src {
 		b.Src[i], b.Weight[i] = i, 1
 	}
-	if err := t.trainStep(b, nil, false); err != nil {
+	if err := t.trainStep(b, nil, true); err != nil { // Observe sees the back-propagated examples
 		return err
 	}
 	q.X = append(q.X[:0], q.X[bs*per:]...)
