@@ -1,0 +1,33 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sugarme/gotch"
+)
+
+// TestDeviceSelection exercises the device choice on whatever this machine has: auto follows
+// libtorch's CUDA availability, cpu is always CPU, and cuda without a GPU is a clear error.
+func TestDeviceSelection(t *testing.T) {
+	cuda := gotch.CUDA.IsAvailable()
+	d, err := DeviceFor("cpu")
+	if err != nil || d.IsCuda() {
+		t.Errorf("cpu: got %v, %v", d, err)
+	}
+	d, err = DeviceFor("auto")
+	if err != nil || d.IsCuda() != cuda {
+		t.Errorf("auto: got %v (cuda=%v), %v; libtorch reports CUDA available = %v", d, d.IsCuda(), err, cuda)
+	}
+	d, err = DeviceFor("cuda")
+	if cuda {
+		if err != nil || !d.IsCuda() {
+			t.Errorf("cuda with a GPU: got %v, %v", d, err)
+		}
+	} else if err == nil || !strings.Contains(err.Error(), "no CUDA device") {
+		t.Errorf("cuda without a GPU: got %v, %v; want a clear error", d, err)
+	}
+	if name := deviceName(gotch.CudaBuilder(1)); name != "cuda:1" {
+		t.Errorf("deviceName = %q", name)
+	}
+}
