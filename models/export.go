@@ -68,23 +68,30 @@ type ExportOptions struct {
 	Metadata  map[string]string
 }
 
-// Export writes m (with parameters from vs) as an ONNX ModelProto: opset 17, one float32 NCHW
-// input "input" with a dynamic batch and pixels in [0,1], normalised inside the graph, and one
-// output "logits". Every variable of vs must be used, so a model whose export forgot a layer
-// fails here rather than producing a silently different network.
+// Export writes m (with parameters from vs) as an ONNX ModelProto through onnx.Export: opset
+// 17, one float32 NCHW input with a dynamic batch and pixels in [0,1], normalised inside the
+// graph, and one output of logits. Every variable of vs must be used, so a model whose export
+// forgot a layer fails here rather than producing a silently different network.
 func Export(m Model, vs *nn.VarStore, o ExportOptions) ([]byte, error) {
-	if int64(len(o.Mean)) != o.C || int64(len(o.Std)) != o.C {
-		return nil, fmt.Errorf("export: mean and std need %d values, got %d and %d", o.C, len(o.Mean), len(o.Std))
-	}
-	b := onnx.NewBuilder("budgetrain")
-	in := b.Input("input", -1, o.C, o.H, o.W)
-	mean := b.Initializer("norm.mean", []int64{1, o.C, 1, 1}, o.Mean)
-	std := b.Initializer("norm.std", []int64{1, o.C, 1, 1}, o.Std)
-	x := b.Div(b.Sub(in, mean), std)
-	g := NewGraph(b, vs)
-	logits := m.ExportONNX(g, x)
+	return onnx.Export(&boundModel{m: m, vs: vs}, onnx.ExportConfig{
+		GraphName: "budgetrain", Producer: "budgetrain",
+		C: int(o.C), H: int(o.H), W: int(o.W), Classes: int(o.Classes),
+		Mean: o.Mean, Std: o.Std, Metadata: o.Metadata,
+	})
+}
+
+// boundModel is a model together with the VarStore its initializers come from: an
+// onnx.Exporter.
+type boundModel struct {
+	m  Model
+	vs *nn.VarStore
+}
+
+func (bm *boundModel) ExportONNX(b *onnx.Builder, x string) (string, error) {
+	g := NewGraph(b, bm.vs)
+	logits := bm.m.ExportONNX(g, x)
 	if err := g.Err(); err != nil {
-		return nil, err
+		return "", err
 	}
 	var unused []string
 	for name := range g.vars {
@@ -94,17 +101,7 @@ func Export(m Model, vs *nn.VarStore, o ExportOptions) ([]byte, error) {
 	}
 	if len(unused) > 0 {
 		sort.Strings(unused)
-		return nil, fmt.Errorf("export: variables not used by the graph: %s", strings.Join(unused, ", "))
+		return "", fmt.Errorf("variables not used by the graph: %s", strings.Join(unused, ", "))
 	}
-	b.Identity(logits, "logits")
-	b.Output("logits", -1, o.Classes)
-	keys := make([]string, 0, len(o.Metadata))
-	for k := range o.Metadata {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		b.SetMetadata(k, o.Metadata[k])
-	}
-	return b.Marshal("budgetrain")
+	return logits, nil
 }

@@ -17,36 +17,22 @@ import (
 // step has exactly B examples.
 func (t *Trainer) sbEpoch(ctx context.Context) error {
 	sel := t.Sampler.(sampler.Selector)
-	idx := t.Sampler.Epoch(t.state.Epoch, t.EpochSamples)
-	t.logSelection(idx)
-	stop := make(chan struct{})
-	defer close(stop)
-	ch := t.Loader.Epoch(t.state.Epoch, idx, stop)
-	t.state.EpochLoss, t.state.EpochCorrect, t.state.EpochSeen = 0, 0, 0
 	q := t.sbQueue()
 	per := q.C * q.H * q.W
-	for t.state.Step < t.TotalSteps {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		b, ok := t.Loader.Next(ch)
-		if !ok {
-			return nil
-		}
+	return t.forEachBatch(ctx, func(b *Batch) error {
 		loss := t.selectionLosses(b)
 		for _, j := range sel.Select(loss) {
 			q.X = append(q.X, b.X[j*per:(j+1)*per]...)
 			q.Label = append(q.Label, b.Label[j])
 			q.Index = append(q.Index, b.Index[j])
 		}
-		t.Loader.Release(b)
 		for len(q.Index) >= t.Cfg.Train.BatchSize && t.state.Step < t.TotalSteps {
 			if err := t.trainQueued(q); err != nil {
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // sbQueue returns the carried-over queue of selected examples.

@@ -250,7 +250,7 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 		}
 		return nil
 	}
-	var pending *asyncEval // a background onnxruntime evaluation whose epoch is not reported yet
+	var pending *asyncEval                                                   // a background onnxruntime evaluation whose epoch is not reported yet
 	defer func() { pending.wait(func(EpochMetrics) error { return nil }) }() // never leave it running
 	var runErr error
 	_, isSB := t.Sampler.(sampler.Selector)
@@ -323,12 +323,21 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 
 // epoch trains one epoch of the sampler's selection.
 func (t *Trainer) epoch(ctx context.Context) error {
+	w, _ := t.Sampler.(sampler.Weighter)
+	return t.forEachBatch(ctx, func(b *Batch) error {
+		var isw []float32
+		if w != nil {
+			isw = w.Weights(b.Index)
+		}
+		return t.trainStep(b, isw, true)
+	})
+}
+
+// forEachBatch asks the sampler for this epoch's indices, logs them, and hands the loader's
+// batches to fn until the epoch ends, the step budget is used up or ctx is cancelled.
+func (t *Trainer) forEachBatch(ctx context.Context, fn func(b *Batch) error) error {
 	idx := t.Sampler.Epoch(t.state.Epoch, t.EpochSamples)
 	t.logSelection(idx)
-	var w sampler.Weighter
-	if ww, ok := t.Sampler.(sampler.Weighter); ok {
-		w = ww
-	}
 	stop := make(chan struct{})
 	defer close(stop)
 	ch := t.Loader.Epoch(t.state.Epoch, idx, stop)
@@ -341,11 +350,7 @@ func (t *Trainer) epoch(ctx context.Context) error {
 		if !ok {
 			return nil
 		}
-		var isw []float32
-		if w != nil {
-			isw = w.Weights(b.Index)
-		}
-		err := t.trainStep(b, isw, true)
+		err := fn(b)
 		t.Loader.Release(b)
 		if err != nil {
 			return err
