@@ -15,7 +15,7 @@ build: deps
 
 # The main job: Fashion-MNIST, resnet8, unif-sgd at budget 0.3, standard augmentation.
 demo: build
-	./$(BIN) train --name demo --out runs/demo
+	./$(BIN) train --name demo --out runs/demo --epochs 11 --set train.lr=0.2
 	./$(BIN) eval --model runs/demo/model.onnx --dataset fashion-mnist
 
 # Every test, including the real-data end-to-end runs.

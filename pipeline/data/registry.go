@@ -52,9 +52,15 @@ var infos = map[string]Info{
 	"mnist": {H: 28, W: 28, C: 1,
 		Mean: []float32{0.1307}, Std: []float32{0.3081},
 		FlipProb: 0, Pad: 4, Classes: mnistClasses, ValSamples: 5000},
+	// Fashion-MNIST (not in the paper): no horizontal flip, like SVHN. Its footwear is
+	// photographed facing one way: 96% of ankle boots and 83% of sneakers have more
+	// lower-half mass on the right, and an ankle boot correlates 0.13 with its mirror
+	// image (clothes 0.8-0.9). Flipping makes footwear the test set never shows; with it,
+	// the demo run (resnet8, b=0.3, 11 epochs, lr 0.2) reached 0.892 test accuracy,
+	// without it 0.900.
 	"fashion-mnist": {H: 28, W: 28, C: 1,
 		Mean: []float32{0.2860}, Std: []float32{0.3530},
-		FlipProb: 0.5, Pad: 4, Classes: fashionMNISTClasses, ValSamples: 5000},
+		FlipProb: 0, Pad: 4, Classes: fashionMNISTClasses, ValSamples: 5000},
 	"imagefolder": {FlipProb: 0.5, Pad: 4},
 }
 
