@@ -68,8 +68,12 @@ func (l *Loader) Epoch(epoch int, idx []int, stop <-chan struct{}) <-chan *Batch
 		pipe := l.pipe.Clone() // transforms hold scratch buffers: one pipeline per worker
 		go func() {
 			defer wg.Done()
+			ds := l.ds
+			img := augment.Image{H: ds.H, W: ds.W, C: ds.C, Pix: make([]uint8, ds.H*ds.W*ds.C)}
+			pcg := rand.NewPCG(0, 0)
+			rng := rand.New(pcg)
 			for j := range jobs {
-				j.slot <- l.build(pipe, epoch, j.seq, idx[j.seq*l.batch:(j.seq+1)*l.batch])
+				j.slot <- l.build(pipe, &img, pcg, rng, epoch, j.seq, idx[j.seq*l.batch:(j.seq+1)*l.batch])
 			}
 		}()
 	}
@@ -142,7 +146,8 @@ func (l *Loader) get() *Batch {
 }
 
 // build prepares batch number seq of an epoch from the dataset indices idx.
-func (l *Loader) build(pipe augment.Pipeline, epoch, seq int, idx []int) *Batch {
+// img, pcg and rng are the calling worker's scratch image and random source.
+func (l *Loader) build(pipe augment.Pipeline, img *augment.Image, pcg *rand.PCG, rng *rand.Rand, epoch, seq int, idx []int) *Batch {
 	ds := l.ds
 	b := l.get()
 	b.seq = seq
@@ -150,17 +155,14 @@ func (l *Loader) build(pipe augment.Pipeline, epoch, seq int, idx []int) *Batch 
 	b.Parts = 1
 	b.Src = resize(b.Src, b.N)
 	b.Weight = resizeF(b.Weight, b.N)
-	img := augment.Image{H: ds.H, W: ds.W, C: ds.C, Pix: make([]uint8, ds.H*ds.W*ds.C)}
-	pcg := rand.NewPCG(0, 0)
-	rng := rand.New(pcg)
 	per := ds.C * ds.H * ds.W
 	for i, k := range idx {
 		copy(img.Pix, ds.Image(k))
 		pcg.Seed(l.seed^streamAugment<<56, uint64(epoch)<<32|uint64(k))
 		for _, t := range pipe.Transforms {
-			t.Apply(&img, rng)
+			t.Apply(img, rng)
 		}
-		augment.Normalize(&img, l.mean, l.std, b.X[i*per:(i+1)*per])
+		augment.Normalize(img, l.mean, l.std, b.X[i*per:(i+1)*per])
 		b.Label[i] = ds.Labels[k]
 		b.Index[i] = k
 		b.Src[i] = i
