@@ -46,7 +46,9 @@ func tinyConfig(t testing.TB) Config {
 	return c
 }
 
-func train(t *testing.T, c Config) Summary {
+// newTestTrainer locks the test to its OS thread (torch state is per thread), requires
+// onnxruntime and builds a trainer that is closed when the test ends.
+func newTestTrainer(t *testing.T, c Config) *Trainer {
 	t.Helper()
 	runtime.LockOSThread()
 	requireNative(t, "onnxruntime", ort.Init(1))
@@ -54,8 +56,13 @@ func train(t *testing.T, c Config) Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.Close()
-	s, err := tr.Run(context.Background())
+	t.Cleanup(tr.Close)
+	return tr
+}
+
+func train(t *testing.T, c Config) Summary {
+	t.Helper()
+	s, err := newTestTrainer(t, c).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,13 +170,7 @@ func TestSameSeedSameMetrics(t *testing.T) {
 func TestONNXParityTinyModel(t *testing.T) {
 	c := tinyConfig(t)
 	c.Train.EvalBackend = "torch"
-	runtime.LockOSThread()
-	requireNative(t, "onnxruntime", ort.Init(1))
-	tr, err := NewTrainer(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	tr := newTestTrainer(t, c)
 	if _, err := tr.Run(context.Background()); err != nil { // trained, so BN running stats are not trivial
 		t.Fatal(err)
 	}
@@ -259,13 +260,7 @@ func TestEndToEndRealFashionMNIST(t *testing.T) {
 func TestCancelSavesCheckpoint(t *testing.T) {
 	c := tinyConfig(t)
 	c.Train.EvalBackend = "torch"
-	runtime.LockOSThread()
-	requireNative(t, "onnxruntime", ort.Init(1))
-	tr, err := NewTrainer(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	tr := newTestTrainer(t, c)
 	ctx, cancel := context.WithCancel(context.Background())
 	tr.Hooks = append(tr.Hooks, HookFuncs{OnStep: func(t *Trainer, _ float64) {
 		if t.Progress().Step == 3 {
