@@ -103,11 +103,12 @@ type exampleStats struct {
 	ce      []float32 // N·Parts: CE of image j against the label of part k
 	own     []float32 // N: CE of image j against the label of the image loaded at position j
 	gnorm   []float32 // N·Parts: ‖softmax_j − onehot(y_jk)‖₂
+	gown    []float32 // N: ‖softmax_j − onehot(label loaded at j)‖₂
 }
 
 func perExample(logits []float32, classes int, b *Batch) exampleStats {
 	n, parts := b.N, b.Parts
-	s := exampleStats{ce: make([]float32, n*parts), own: make([]float32, n), gnorm: make([]float32, n*parts)}
+	s := exampleStats{ce: make([]float32, n*parts), own: make([]float32, n), gnorm: make([]float32, n*parts), gown: make([]float32, n)}
 	for j := 0; j < n; j++ {
 		row := logits[j*classes : (j+1)*classes]
 		mx, arg := math.Inf(-1), 0
@@ -138,7 +139,9 @@ func perExample(logits []float32, classes int, b *Batch) exampleStats {
 				best, bestW = y, w
 			}
 		}
-		s.own[j] = float32(lse - float64(row[b.Label[j]]))
+		own := lse - float64(row[b.Label[j]])
+		s.own[j] = float32(own)
+		s.gown[j] = float32(math.Sqrt(math.Max(0, sq-2*math.Exp(-own)+1)))
 		s.loss += lj
 		if arg == best {
 			s.correct++
@@ -157,19 +160,9 @@ func (s exampleStats) obs(b *Batch, credit string, gradNorm bool) sampler.Obs {
 	var o sampler.Obs
 	if parts == 1 || credit == "released" {
 		o.Idx = b.Index[:n]
-		if parts == 1 {
-			o.Loss = s.ce
-		} else {
-			o.Loss = s.own
-		}
+		o.Loss = s.own // with one part, the loaded label is the only label
 		if gradNorm {
-			o.GradNorm = s.gnorm
-			if parts > 1 { // released rule: norm against the loaded label
-				o.GradNorm = make([]float32, n)
-				for j := range o.GradNorm {
-					o.GradNorm[j] = s.gnorm[j*parts]
-				}
-			}
+			o.GradNorm = s.gown
 		}
 		return o
 	}
