@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -124,5 +126,37 @@ func TestEveryPolicyTrains(t *testing.T) {
 				t.Errorf("%d steps, want 6", s.Iterations)
 			}
 		})
+	}
+}
+
+func TestSelectionLogHasIndicesAndImportance(t *testing.T) {
+	c := tinyConfig(t)
+	c.Sampler.Method = "p-sgd"
+	c.Train.EvalBackend = "torch"
+	c.Train.LogSelection = filepath.Join(c.Out, "sel.jsonl")
+	train(t, c)
+	b, err := os.ReadFile(c.Train.LogSelection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := splitLines(b)
+	if len(lines) != 3 {
+		t.Fatalf("%d selection lines, want 3", len(lines))
+	}
+	var rec struct {
+		Epoch      int       `json:"epoch"`
+		Indices    []int     `json:"indices"`
+		Importance []float64 `json:"importance"`
+	}
+	if err := json.Unmarshal(lines[2], &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Epoch != 3 || len(rec.Indices) != 32 || len(rec.Importance) != 32 {
+		t.Errorf("epoch %d: %d indices, %d importances; want 3, 32, 32", rec.Epoch, len(rec.Indices), len(rec.Importance))
+	}
+	for _, v := range rec.Importance {
+		if v < 0 || v > 1 {
+			t.Errorf("p-sgd importance %v outside [0,1] after two epochs", v)
+		}
 	}
 }

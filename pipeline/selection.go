@@ -7,10 +7,11 @@ import (
 	"os"
 
 	"budgetrain/pipeline/data"
+	"budgetrain/sampler"
 )
 
-// selectionLog writes one JSON line per epoch: {"epoch": e, "indices": [...]} for offline
-// analysis of what a sampler chose.
+// selectionLog writes one JSON line per epoch, {"epoch": e, "indices": [...], "importance":
+// [...]} (importance -1 = never observed), for offline analysis of what a sampler chose.
 type selectionLog struct {
 	f *os.File
 	w *bufio.Writer
@@ -33,10 +34,20 @@ func (t *Trainer) logSelection(idx []int) {
 	if t.selLog == nil {
 		return
 	}
-	b, _ := json.Marshal(struct {
-		Epoch   int   `json:"epoch"`
-		Indices []int `json:"indices"`
-	}{t.state.Epoch + 1, idx})
+	rec := struct {
+		Epoch      int       `json:"epoch"`
+		Indices    []int     `json:"indices"`
+		Importance []float32 `json:"importance,omitempty"` // the sampler's importance of each index, when it keeps one
+	}{Epoch: t.state.Epoch + 1, Indices: idx}
+	if imp, ok := t.Sampler.(sampler.Importancer); ok {
+		rec.Importance = imp.Importance(idx)
+		for k, v := range rec.Importance {
+			if v != v { // NaN (never observed) is not valid JSON
+				rec.Importance[k] = -1
+			}
+		}
+	}
+	b, _ := json.Marshal(rec)
 	t.selLog.w.Write(append(b, '\n'))
 }
 

@@ -228,3 +228,10 @@ func (s *activeBias) UnmarshalState(d []byte) error {
 	s.avg, s.seen = p.Avg, p.Seen
 	return nil
 }
+
+// Importance returns w of §2.3 (p-sgd: 1 − p̄, c-sgd: p̄(1 − p̄)) for idx.
+func (s *activeBias) Importance(idx []int) []float32 {
+	return pick(s.importance(make([]float64, s.cfg.N)), idx)
+}
+
+var _ Importancer = (*activeBias)(nil)

@@ -1,6 +1,9 @@
 package sampler
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 var (
 	_ Sampler      = (*infoBatch)(nil)
@@ -165,3 +168,19 @@ func (s *infoBatch) UnmarshalState(d []byte) error {
 	s.last, s.weights, s.pruned = p.Last, p.Weights, p.Pruned
 	return nil
 }
+
+// Importance returns the latest observed loss of each index (its InfoBatch score); a
+// never-observed sample gets NaN.
+func (s *infoBatch) Importance(idx []int) []float32 {
+	out := make([]float32, len(idx))
+	for k, i := range idx {
+		if s.last[i] == unseenLoss {
+			out[k] = float32(math.NaN())
+			continue
+		}
+		out[k] = float32(s.last[i])
+	}
+	return out
+}
+
+var _ Importancer = (*infoBatch)(nil)

@@ -151,3 +151,11 @@ func (s *importanceIS) UnmarshalState(d []byte) error {
 	s.mean, s.cnt, s.probs = p.Mean, p.Count, p.Probs
 	return nil
 }
+
+// Importance returns the running-mean loss (loss-is) or gradient-norm bound
+// (upper-bound-is) for idx, never-observed samples at the maximum.
+func (s *importanceIS) Importance(idx []int) []float32 {
+	return pick(s.importance(make([]float64, s.cfg.N)), idx)
+}
+
+var _ Importancer = (*importanceIS)(nil)

@@ -125,3 +125,19 @@ var (
 	// ErrState is wrapped by UnmarshalState errors.
 	ErrState = errors.New("bad sampler state")
 )
+
+// Importancer is implemented by samplers that keep a per-sample importance. Importance
+// returns the current importance of each index (the vector the next Epoch would sample
+// from, before smoothing), for logging and analysis.
+type Importancer interface {
+	Importance(idx []int) []float32
+}
+
+// pick returns w[idx] as float32.
+func pick(w []float64, idx []int) []float32 {
+	out := make([]float32, len(idx))
+	for k, i := range idx {
+		out[k] = float32(w[i])
+	}
+	return out
+}
