@@ -35,7 +35,7 @@ rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
 g = collections.OrderedDict()
 for r in rows:
     g.setdefault((r[2], r[1], r[0]), []).append(r)
-print("| policy | budget | method | seeds | final acc (mean ± std) | best acc | fwd/epoch-equiv | bwd | steps | train s |")
+print("| policy | budget | method | seeds | final acc (mean ± std) | best acc | images forwarded | images back-propagated | steps | train s |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for (pol, b, m), rs in sorted(g.items(), key=lambda kv: (kv[0][0], float(kv[0][1]), kv[0][2])):
     acc = [float(r[4]) for r in rs]; best = [float(r[5]) for r in rs]
