@@ -3,6 +3,9 @@ package augment
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
+	"strings"
 )
 
 // DefaultPolicy is the policy of an empty Config: the paper's standard
@@ -15,10 +18,51 @@ type Config struct {
 	// "rand-n2-m4+standard" (the paper's RandAugment) or
 	// "standard+ricap-a0.3".
 	Policy string `mapstructure:"policy"`
+	// Ops is the structured form of the same thing: the steps in order, each a name and
+	// its numeric parameters, e.g. [{name: rand, params: {n: 2, m: 4}}, {name: standard},
+	// {name: ricap, params: {alpha: 0.3}}]. Parameter names are those of the policy
+	// grammar spelled out: pad, flip, n, m, size, p, alpha. When Ops is set, Policy is
+	// derived from it (and, if also given, must agree).
+	Ops []Op `mapstructure:"ops"`
+}
+
+// Op is one step of a structured policy.
+type Op struct {
+	Name   string             `mapstructure:"name"`
+	Params map[string]float64 `mapstructure:"params"`
+}
+
+// paramPrefix maps a structured parameter name to its prefix in a policy token
+// ("cutout-16", "mixup-a0.3").
+var paramPrefix = map[string]string{"size": "", "alpha": "a"}
+
+// OpsPolicy renders structured ops as a policy string ("rand-n2-m4+standard").
+func OpsPolicy(ops []Op) string {
+	tokens := make([]string, 0, len(ops))
+	for _, op := range ops {
+		tok := op.Name
+		keys := make([]string, 0, len(op.Params))
+		for k := range op.Params {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			prefix, ok := paramPrefix[k]
+			if !ok {
+				prefix = k
+			}
+			tok += "-" + prefix + strconv.FormatFloat(op.Params[k], 'g', -1, 64)
+		}
+		tokens = append(tokens, tok)
+	}
+	return strings.Join(tokens, "+")
 }
 
 // EnsureDefaults fills unset fields with their defaults.
 func (c *Config) EnsureDefaults() {
+	if c.Policy == "" && len(c.Ops) > 0 {
+		c.Policy = OpsPolicy(c.Ops)
+	}
 	if c.Policy == "" {
 		c.Policy = DefaultPolicy
 	}
@@ -30,6 +74,9 @@ func (c *Config) EnsureDefaults() {
 func (c Config) Validate() error {
 	ds, _ := Preset("cifar10")
 	var errs []error
+	if len(c.Ops) > 0 && OpsPolicy(c.Ops) != c.Policy {
+		errs = append(errs, fmt.Errorf("augment.policy (%q) and augment.ops (%q) disagree: give one of them", c.Policy, OpsPolicy(c.Ops)))
+	}
 	p := Pipeline{}
 	for _, e := range parseInto(&p, c.Policy, ds) {
 		var pe *PolicyError

@@ -63,7 +63,8 @@ func NewRootCommand() *cobra.Command {
 func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeline.Config, error) {
 	v := viper.New()
 	def := pipeline.ConfigMap(pipeline.Default())
-	def["out"] = "" // derived from name when not set
+	def["out"] = ""                                // derived from name when not set
+	def["augment"].(map[string]any)["policy"] = "" // derived from augment.ops, else "standard"
 	for k, val := range flatten("", def) {
 		v.SetDefault(k, val)
 	}
@@ -122,6 +123,7 @@ func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeli
 	if cfg.Out == "" {
 		cfg.Out = filepath.Join("runs", cfg.Name)
 	}
+	cfg.Augment.EnsureDefaults()
 	return cfg, cfg.Validate()
 }
 

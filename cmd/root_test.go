@@ -144,3 +144,17 @@ func TestTrainExportEvalInProcess(t *testing.T) {
 		t.Errorf("missing model: %v", err)
 	}
 }
+
+func TestStructuredAugmentConfig(t *testing.T) {
+	c := resolved(t, "--config", filepath.Join("testdata", "structured-augment.yaml"))
+	if c.Augment.Policy != "rand-m4-n2+standard+ricap-a0.3" {
+		t.Errorf("policy from ops = %q", c.Augment.Policy)
+	}
+	if len(c.Augment.Ops) != 3 || c.Augment.Ops[2].Params["alpha"] != 0.3 {
+		t.Errorf("ops = %+v", c.Augment.Ops)
+	}
+	_, err := execute(t, "config", "--config", filepath.Join("testdata", "structured-augment.yaml"), "--set", "augment.policy=standard")
+	if err == nil || !strings.Contains(err.Error(), "disagree") {
+		t.Errorf("policy and ops both given: %v", err)
+	}
+}

@@ -140,9 +140,6 @@ func (c *Config) EnsureDefaults() {
 	if c.Sampler.Method == "" {
 		c.Sampler.Method = "unif-sgd"
 	}
-	if c.Augment.Policy == "" {
-		c.Augment.Policy = "standard"
-	}
 	c.syncSampler()
 	c.Sampler.EnsureDefaults()
 	c.Augment.EnsureDefaults()
