@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,16 +10,11 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// execute runs the CLI in-process and returns stdout and the error.
+// execute runs the CLI in-process (executeCommand) and returns stdout and the error.
 func execute(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	root := NewRootCommand()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	err := root.Execute()
-	return out.String(), err
+	out, _, err := executeCommand(t, args...)
+	return out, err
 }
 
 func resolved(t *testing.T, args ...string) pipeline.Config {
