@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -43,10 +44,15 @@ type options struct {
 func NewRootCommand() *cobra.Command {
 	o := &options{}
 	root := &cobra.Command{
-		Use:           "budgetrain",
-		Short:         "Train image classifiers under a compute budget, export to ONNX, evaluate with onnxruntime",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use: "budgetrain",
+		// libtorch's grad mode and gotch's error slot are per OS thread: every command runs
+		// its torch work on one locked thread (main also locks it; tests call commands from
+		// arbitrary goroutines).
+		PersistentPreRun:  func(*cobra.Command, []string) { runtime.LockOSThread() },
+		PersistentPostRun: func(*cobra.Command, []string) { runtime.UnlockOSThread() },
+		Short:             "Train image classifiers under a compute budget, export to ONNX, evaluate with onnxruntime",
+		SilenceUsage:      true,
+		SilenceErrors:     true,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&o.config, "config", "", "YAML config file (keys as in config.yaml of a run)")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
+	ts "github.com/sugarme/gotch/ts"
 )
 
 // Trainer owns everything one run needs. Build it with NewTrainer, then call Run from the
@@ -222,6 +223,13 @@ func deviceName(d gotch.Device) string {
 // Run trains until the step budget is used up or ctx is cancelled. On cancellation it saves
 // a checkpoint and returns ctx's error together with the summary so far.
 func (t *Trainer) Run(ctx context.Context) (Summary, error) {
+	// Grad mode is per OS thread: stay on this one, and do not trust whatever an earlier
+	// unlocked ts.NoGrad left on it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if _, err := ts.GradSetEnabled(true); err != nil {
+		return Summary{}, fmt.Errorf("enable gradients: %w", err)
+	}
 	if err := os.MkdirAll(t.Cfg.Out, 0o755); err != nil {
 		return Summary{}, fmt.Errorf("create run folder: %w", err)
 	}
