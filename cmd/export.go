@@ -94,7 +94,7 @@ func exportCheckpoint(run, weights, model, dataset string) ([]byte, pipeline.Con
 	}
 	vs := nn.NewVarStore(gotch.CPU)
 	defer vs.Destroy()
-	m, err := models.New(cfg.Model.Name, vs.Root(), models.Spec{InChannels: int64(info.C), NumClasses: int64(len(info.Classes))})
+	m, err := pipeline.NewModel(vs, cfg, info)
 	if err != nil {
 		return nil, cfg, err
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 
 	"budgetrain/pipeline"
@@ -104,7 +102,7 @@ func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeli
 			bad = append(bad, fmt.Sprintf("--set %q: want key=value", s))
 			continue
 		}
-		if !v.IsSet(k) && !isKnown(def, k) {
+		if !v.IsSet(k) { // every known key has a default
 			bad = append(bad, fmt.Sprintf("--set %q: unknown key %q", s, k))
 			continue
 		}
@@ -150,24 +148,4 @@ func flatten(prefix string, m map[string]any) map[string]any {
 		out[key] = v
 	}
 	return out
-}
-
-func isKnown(def map[string]any, key string) bool {
-	_, ok := flatten("", def)[key]
-	return ok
-}
-
-// knownKeys lists every config key, sorted.
-func knownKeys() []string {
-	var keys []string
-	for k := range flatten("", pipeline.ConfigMap(pipeline.Default())) {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func stderrIsTerminal() bool {
-	fi, err := os.Stderr.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"time"
 
 	"budgetrain/onnx"
 	"budgetrain/sampler"
@@ -162,26 +161,6 @@ func (t *Trainer) finish(sum *Summary) error {
 	return onnx.WriteFileAtomic(filepath.Join(c.Out, SummaryFile), append(js, '\n'))
 }
 
-// evaluate fills the test accuracies of m with the configured backends.
-func (t *Trainer) evaluate(m *EpochMetrics) error {
-	t0 := time.Now()
-	be := t.Cfg.Train.EvalBackend
-	if be == "torch" || be == "both" {
-		a := t.EvalTorch(t.Test)
-		m.TestAccTorch, m.TestAcc = &a, &a
-	}
-	if be == "onnx" || be == "both" {
-		r, err := t.EvalONNX(t.Test)
-		if err != nil {
-			return fmt.Errorf("epoch %d: onnxruntime evaluation: %w", m.Epoch, err)
-		}
-		a := r.Accuracy
-		m.TestAccONNX, m.TestAcc = &a, &a
-	}
-	m.EvalSeconds = time.Since(t0).Seconds()
-	return nil
-}
-
 // ConfigFromMap decodes a config saved by ConfigMap (checkpoint.json) and validates it.
 func ConfigFromMap(m map[string]any) (Config, error) {
 	var c Config
@@ -222,50 +201,4 @@ func (t *Trainer) Resume(dir string) error {
 	t.state.Epoch, t.state.Step = ck.Epoch, ck.Step
 	t.resumed = true
 	return nil
-}
-
-// asyncEval is an onnxruntime evaluation running in the background while training goes on.
-type asyncEval struct {
-	m    EpochMetrics
-	t0   time.Time
-	done chan error
-}
-
-// evaluateAsync evaluates the libtorch backend (if configured) now, exports the model and
-// starts the onnxruntime evaluation in a goroutine with one thread, so that it overlaps the
-// next epoch's training. Only onnxruntime runs off the torch thread.
-func (t *Trainer) evaluateAsync(m EpochMetrics) (*asyncEval, error) {
-	a := &asyncEval{m: m, t0: time.Now(), done: make(chan error, 1)}
-	if t.Cfg.Train.EvalBackend == "both" {
-		acc := t.EvalTorch(t.Test)
-		a.m.TestAccTorch, a.m.TestAcc = &acc, &acc
-	}
-	b, err := t.ExportBytes()
-	if err != nil {
-		return nil, err
-	}
-	go func() {
-		r, err := EvalONNXBytes(b, t.Test, t.Cfg.Train.EvalBatchSize, 1)
-		if err == nil {
-			acc := r.Accuracy
-			a.m.TestAccONNX, a.m.TestAcc = &acc, &acc
-		}
-		a.done <- err
-	}()
-	return a, nil
-}
-
-// wait blocks until a pending evaluation ends and reports its epoch through emit; the
-// reported eval_seconds is the time from the start of the evaluation to its end.
-func (a *asyncEval) wait(emit func(EpochMetrics) error) error {
-	if a == nil {
-		return nil
-	}
-	err := <-a.done
-	a.done <- err // a second wait returns at once
-	if err != nil {
-		return fmt.Errorf("epoch %d: onnxruntime evaluation: %w", a.m.Epoch, err)
-	}
-	a.m.EvalSeconds = time.Since(a.t0).Seconds()
-	return emit(a.m)
 }

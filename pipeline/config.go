@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"budgetrain/augment"
@@ -174,7 +175,7 @@ func (c *Config) Validate() error {
 	if c.Dataset.TrainLimit < 0 || c.Dataset.TestLimit < 0 {
 		bad("dataset.train_limit (%d) and dataset.test_limit (%d) must be >= 0", c.Dataset.TrainLimit, c.Dataset.TestLimit)
 	}
-	if !contains(models.Names(), c.Model.Name) {
+	if !slices.Contains(models.Names(), c.Model.Name) {
 		bad("model.name (%q) is unknown (known: %s)", c.Model.Name, strings.Join(models.Names(), ", "))
 	}
 	t := c.Train
@@ -255,13 +256,4 @@ func (c *Config) Validate() error {
 		return errors.New("invalid configuration:\n  " + strings.Join(errs, "\n  "))
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

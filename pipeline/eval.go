@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"budgetrain/augment"
 	"budgetrain/models"
@@ -101,4 +102,70 @@ func Metadata(info data.Info, c Config) map[string]string {
 		"budget": fmt.Sprint(c.Train.Budget), "augmentation": c.Augment.Policy,
 		"seed": fmt.Sprint(c.Seed), "epochs": fmt.Sprint(c.Train.Epochs),
 	}
+}
+
+// evaluate fills the test accuracies of m with the configured backends.
+func (t *Trainer) evaluate(m *EpochMetrics) error {
+	t0 := time.Now()
+	be := t.Cfg.Train.EvalBackend
+	if be == "torch" || be == "both" {
+		a := t.EvalTorch(t.Test)
+		m.TestAccTorch, m.TestAcc = &a, &a
+	}
+	if be == "onnx" || be == "both" {
+		r, err := t.EvalONNX(t.Test)
+		if err != nil {
+			return fmt.Errorf("epoch %d: onnxruntime evaluation: %w", m.Epoch, err)
+		}
+		a := r.Accuracy
+		m.TestAccONNX, m.TestAcc = &a, &a
+	}
+	m.EvalSeconds = time.Since(t0).Seconds()
+	return nil
+}
+
+// asyncEval is an onnxruntime evaluation running in the background while training goes on.
+type asyncEval struct {
+	m    EpochMetrics
+	t0   time.Time
+	done chan error
+}
+
+// evaluateAsync evaluates the libtorch backend (if configured) now, exports the model and
+// starts the onnxruntime evaluation in a goroutine with one thread, so that it overlaps the
+// next epoch's training. Only onnxruntime runs off the torch thread.
+func (t *Trainer) evaluateAsync(m EpochMetrics) (*asyncEval, error) {
+	a := &asyncEval{m: m, t0: time.Now(), done: make(chan error, 1)}
+	if t.Cfg.Train.EvalBackend == "both" {
+		acc := t.EvalTorch(t.Test)
+		a.m.TestAccTorch, a.m.TestAcc = &acc, &acc
+	}
+	b, err := t.ExportBytes()
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		r, err := EvalONNXBytes(b, t.Test, t.Cfg.Train.EvalBatchSize, 1)
+		if err == nil {
+			acc := r.Accuracy
+			a.m.TestAccONNX, a.m.TestAcc = &acc, &acc
+		}
+		a.done <- err
+	}()
+	return a, nil
+}
+
+// wait blocks until a pending evaluation ends and reports its epoch through emit; the
+// reported eval_seconds is the time from the start of the evaluation to its end.
+func (a *asyncEval) wait(emit func(EpochMetrics) error) error {
+	if a == nil {
+		return nil
+	}
+	err := <-a.done
+	a.done <- err // a second wait returns at once
+	if err != nil {
+		return fmt.Errorf("epoch %d: onnxruntime evaluation: %w", a.m.Epoch, err)
+	}
+	a.m.EvalSeconds = time.Since(a.t0).Seconds()
+	return emit(a.m)
 }

@@ -154,7 +154,7 @@ func (l *Loader) build(pipe augment.Pipeline, img *augment.Image, pcg *rand.PCG,
 	b.N = len(idx)
 	b.Parts = 1
 	b.Src = resize(b.Src, b.N)
-	b.Weight = resizeF(b.Weight, b.N)
+	b.Weight = resize(b.Weight, b.N)
 	per := ds.C * ds.H * ds.W
 	for i, k := range idx {
 		copy(img.Pix, ds.Image(k))
@@ -175,16 +175,10 @@ func (l *Loader) build(pipe augment.Pipeline, img *augment.Image, pcg *rand.PCG,
 	return b
 }
 
-func resize(s []int, n int) []int {
+// resize returns s with length n, reusing its storage when it is large enough.
+func resize[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]int, n)
-	}
-	return s[:n]
-}
-
-func resizeF(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
+		return make([]T, n)
 	}
 	return s[:n]
 }

@@ -281,7 +281,7 @@ func TestCancelSavesCheckpoint(t *testing.T) {
 	// The weights load back into a fresh model.
 	vs := nn.NewVarStore(gotch.CPU)
 	defer vs.Destroy()
-	if _, err := newModelFor(vs, tr.Cfg, tr.Info); err != nil {
+	if _, err := NewModel(vs, tr.Cfg, tr.Info); err != nil {
 		t.Fatal(err)
 	}
 	if err := vs.Load(filepath.Join(c.Out, WeightsFile)); err != nil {

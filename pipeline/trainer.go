@@ -156,8 +156,7 @@ func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
 	torchx.ManualSeed(int64(cfg.Seed))
 
 	t.VS = nn.NewVarStore(t.Device)
-	spec := models.Spec{InChannels: int64(t.Train.C), NumClasses: int64(len(t.Info.Classes))}
-	if t.Model, err = models.New(cfg.Model.Name, t.VS.Root(), spec); err != nil {
+	if t.Model, err = NewModel(t.VS, cfg, t.Info); err != nil {
 		return nil, err
 	}
 	tc := cfg.Train
@@ -376,7 +375,7 @@ func (t *Trainer) Close() {
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
-// newModelFor builds the configured model for a dataset under vs.
-func newModelFor(vs *nn.VarStore, c Config, info data.Info) (models.Model, error) {
+// NewModel builds the configured model for a dataset (its channels and classes) under vs.
+func NewModel(vs *nn.VarStore, c Config, info data.Info) (models.Model, error) {
 	return models.New(c.Model.Name, vs.Root(), models.Spec{InChannels: int64(info.C), NumClasses: int64(len(info.Classes))})
 }
