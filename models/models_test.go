@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -154,4 +155,65 @@ func TestUnknownModelListsNames(t *testing.T) {
 			t.Errorf("error %q does not list %q", err, n)
 		}
 	}
+}
+
+// The channels-last layout is an execution detail: resnet8 must give the same logits and the
+// same input gradient with it as without it, in training and evaluation mode.
+func TestChannelsLastMatchesNCHW(t *testing.T) {
+	runtime.LockOSThread()
+	vs := nn.NewVarStore(gotch.CPU)
+	defer vs.Destroy()
+	m, err := New("resnet8", vs.Root(), Spec{InChannels: 1, NumClasses: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := m.(*ResNet)
+	if !r.nhwc {
+		t.Fatal("resnet8 (16 channels and up) should run channels-last")
+	}
+	x := ts.MustRandn([]int64{6, 1, 28, 28}, gotch.Float, gotch.CPU)
+	defer x.MustDrop()
+	y := channelsLast(ts.MustRandn([]int64{2, 16, 5, 7}, gotch.Float, gotch.CPU))
+	if got, want := y.MustStride(), []int64{16 * 5 * 7, 1, 7 * 16, 16}; !slices.Equal(got, want) || !slices.Equal(y.MustSize(), []int64{2, 16, 5, 7}) {
+		t.Fatalf("channelsLast: size %v strides %v, want [2 16 5 7] with strides %v", y.MustSize(), got, want)
+	}
+	y.MustDrop()
+	run := func(nhwc, train bool) ([]float32, []float32) {
+		r.nhwc = nhwc
+		xi := x.MustDetach(false).MustSetRequiresGrad(true, true)
+		defer xi.MustDrop()
+		out := r.ForwardT(xi, train)
+		defer out.MustDrop()
+		s := out.MustSum(gotch.Float, false)
+		s.MustBackward()
+		s.MustDrop()
+		g := xi.MustGrad(false)
+		defer g.MustDrop()
+		return out.Vals().([]float32), g.Vals().([]float32)
+	}
+	for _, train := range []bool{false, true} {
+		a, ga := run(false, train)
+		b, gb := run(true, train)
+		if d := maxAbsDiff(a, b); d > 1e-4 {
+			t.Errorf("train=%v: logits differ by %g between NCHW and channels-last", train, d)
+		}
+		if d := maxAbsDiff(ga, gb); d > 1e-4 {
+			t.Errorf("train=%v: input gradients differ by %g between NCHW and channels-last", train, d)
+		}
+	}
+	narrow, err := New("test-tiny", vs.Root().Sub("tiny"), Spec{InChannels: 1, NumClasses: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if narrow.(*ResNet).nhwc {
+		t.Error("test-tiny (4 channels) must stay NCHW: libtorch 2.1.2 corrupts its heap otherwise")
+	}
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	d := 0.0
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"time"
 
 	"budgetrain/onnx"
 	"budgetrain/sampler"
@@ -127,9 +128,11 @@ func toMap(v reflect.Value) any {
 	}
 }
 
-// finish exports the final model, evaluates the exported file with onnxruntime and writes
-// summary.json.
-func (t *Trainer) finish(sum *Summary) error {
+// finalEval exports the finished model, writes model.onnx and evaluates it with onnxruntime and
+// with libtorch: the summary's two accuracies. When m is not nil (the last epoch's evaluation),
+// both accuracies go into it too, so the last epoch is not evaluated twice.
+func (t *Trainer) finalEval(m *EpochMetrics) error {
+	t0 := time.Now()
 	c := t.Cfg
 	b, err := t.ExportBytes()
 	if err != nil {
@@ -143,6 +146,29 @@ func (t *Trainer) finish(sum *Summary) error {
 	if err != nil {
 		return fmt.Errorf("evaluate %s with onnxruntime: %w", onnxPath, err)
 	}
+	o, th := res.Accuracy, t.EvalTorch(t.Test)
+	t.final = &finalAcc{onnx: o, torch: th}
+	if m != nil {
+		m.TestAccONNX, m.TestAccTorch, m.TestAcc = &o, &th, &o
+		if c.Train.EvalBackend == "torch" {
+			m.TestAcc = &th
+		}
+		m.EvalSeconds = time.Since(t0).Seconds()
+	}
+	return nil
+}
+
+// finalAcc holds the accuracies of the exported final model.
+type finalAcc struct{ onnx, torch float64 }
+
+// finish writes summary.json, evaluating the final model first unless the last epoch did.
+func (t *Trainer) finish(sum *Summary) error {
+	c := t.Cfg
+	if t.final == nil {
+		if err := t.finalEval(nil); err != nil {
+			return err
+		}
+	}
 	s := t.state
 	sum.Dataset, sum.Model, sum.Method, sum.Augmentation = c.Dataset.Name, c.Model.Name, c.Sampler.Method, c.Augment.Policy
 	sum.Budget, sum.Epochs, sum.Seed = c.Train.Budget, c.Train.Epochs, c.Seed
@@ -150,8 +176,7 @@ func (t *Trainer) finish(sum *Summary) error {
 	sum.SamplesForward, sum.SamplesBackward = s.SamplesForward, s.SamplesBackward
 	sum.TrainSeconds, sum.DataWaitSeconds = s.TrainSeconds, t.Loader.Wait().Seconds()
 	sum.Params = t.ParamCount()
-	sum.ONNXTestAcc = res.Accuracy
-	sum.TorchTestAcc = t.EvalTorch(t.Test)
+	sum.ONNXTestAcc, sum.TorchTestAcc = t.final.onnx, t.final.torch
 	sum.Weights, sum.ONNX = WeightsFile, ONNXFile
 	sum.Completed = s.Step >= t.TotalSteps
 	js, err := json.MarshalIndent(sum, "", "  ")

@@ -57,6 +57,7 @@ type TrainConfig struct {
 	Momentum      float64   `mapstructure:"momentum" yaml:"momentum"`               // SGD momentum (PyTorch form)
 	WeightDecay   float64   `mapstructure:"weight_decay" yaml:"weight_decay"`       // L2 on every parameter, BN included
 	Nesterov      bool      `mapstructure:"nesterov" yaml:"nesterov"`               // Nesterov momentum
+	LabelSmooth   float64   `mapstructure:"label_smoothing" yaml:"label_smoothing"` // ε of the training loss (PyTorch's label_smoothing; 0 = plain cross-entropy)
 	Schedule      string    `mapstructure:"schedule" yaml:"schedule"`               // linear (per iteration) or step
 	Milestones    []float64 `mapstructure:"milestones" yaml:"milestones"`           // step schedule: epochs at which LR *= gamma
 	Gamma         float64   `mapstructure:"gamma" yaml:"gamma"`                     // step schedule factor
@@ -202,6 +203,9 @@ func (c *Config) Validate() error {
 	}
 	if t.WeightDecay < 0 {
 		bad("train.weight_decay (%g) must be >= 0", t.WeightDecay)
+	}
+	if t.LabelSmooth < 0 || t.LabelSmooth >= 1 {
+		bad("train.label_smoothing (%g) must be in [0,1)", t.LabelSmooth)
 	}
 	switch t.Schedule {
 	case "linear", "step":

@@ -42,8 +42,12 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 
 	logits := t.Model.ForwardT(x, true)
 	lsm := logits.MustLogSoftmax(1, gotch.Float, false)
-	picked := lsm.MustGather(1, lab, false, true)
+	picked := lsm.MustGather(1, lab, false, false)
 	loss := picked.MustMul(wt, true).MustSum(gotch.Float, true).MustNeg(true)
+	if eps := t.Cfg.Train.LabelSmooth; eps > 0 {
+		loss = smoothLoss(loss, lsm, wt, eps)
+	}
+	lsm.MustDrop()
 	t.Opt.MustZeroGrad()
 	loss.MustBackward()
 	t.Opt.MustStep()
@@ -75,6 +79,24 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 		h.Step(t, stats.loss)
 	}
 	return nil
+}
+
+// smoothLoss returns PyTorch's label-smoothed loss (1−ε)·ce + ε·Σ_j (Σ_k w_jk)·mean_c(−log p_jc)
+// from the weighted cross-entropy ce (dropped), the log-probabilities lsm and the part weights
+// wt (both kept). The uniform term depends only on the image, so each image counts with the sum
+// of its parts' weights, exactly as smoothing every part's target would.
+func smoothLoss(ce, lsm, wt *ts.Tensor, eps float64) *ts.Tensor {
+	mean := lsm.MustMeanDim([]int64{1}, false, gotch.Float, false)
+	wsum := wt.MustSumDimIntlist([]int64{1}, false, gotch.Float, false)
+	uni := mean.MustMul(wsum, true).MustSum(gotch.Float, true).MustNeg(true)
+	wsum.MustDrop()
+	a, b := ts.FloatScalar(1-eps), ts.FloatScalar(eps)
+	defer a.MustDrop()
+	defer b.MustDrop()
+	ub := uni.MustMulScalar(b, true)
+	out := ce.MustMulScalar(a, true).MustAdd(ub, true)
+	ub.MustDrop()
+	return out
 }
 
 func (t *Trainer) toDevice(x *ts.Tensor) *ts.Tensor {

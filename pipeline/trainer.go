@@ -47,6 +47,7 @@ type Trainer struct {
 	buf     []float32 // logits copied back from the device
 	queue   *Batch    // Selective Backprop: selected examples waiting for a full batch
 	resumed bool      // continuing a checkpoint: metrics are appended
+	final   *finalAcc // accuracies of the exported final model, once evaluated
 }
 
 // State is the progress of a run, as seen by hooks.
@@ -298,7 +299,11 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 				return sum, err
 			}
 		} else {
-			if evalNow {
+			if last && !interrupted {
+				if err := t.finalEval(&m); err != nil {
+					return sum, err
+				}
+			} else if evalNow {
 				if err := t.evaluate(&m); err != nil {
 					return sum, err
 				}
