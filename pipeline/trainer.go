@@ -261,19 +261,10 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 	var pending *asyncEval                                                   // a background onnxruntime evaluation whose epoch is not reported yet
 	defer func() { pending.wait(func(EpochMetrics) error { return nil }) }() // never leave it running
 	var runErr error
-	_, isSB := t.Sampler.(sampler.Selector)
 	idle := 0 // consecutive epochs without an optimizer step
 	for t.state.Step < t.TotalSteps && runErr == nil {
-		e := t.state.Epoch
-		t0 := time.Now()
 		before := t.state.Step
-		if isSB {
-			runErr = t.sbEpoch(ctx)
-		} else {
-			runErr = t.epoch(ctx)
-		}
-		t.state.TrainSeconds += time.Since(t0).Seconds()
-		if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		if runErr = t.trainEpoch(ctx); runErr != nil && !errors.Is(runErr, context.Canceled) {
 			break
 		}
 		if idle = idle + 1; t.state.Step > before {
@@ -286,40 +277,10 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 		if interrupted && t.state.Step == before {
 			break // nothing happened in this epoch: the last checkpoint stands
 		}
-		last := t.state.Step >= t.TotalSteps
-		m := t.epochMetrics()
-		err := pending.wait(emit)
-		pending = nil
-		if err != nil {
+		var err error
+		if pending, err = t.endEpoch(pending, interrupted, emit); err != nil {
 			return sum, err
 		}
-		evalNow := (e+1)%t.Cfg.Train.EvalEvery == 0 || last || interrupted
-		if evalNow && t.Cfg.Train.EvalAsync && !last && !interrupted && t.Cfg.Train.EvalBackend != "torch" {
-			if pending, err = t.evaluateAsync(m); err != nil {
-				return sum, err
-			}
-		} else {
-			if last && !interrupted {
-				if err := t.finalEval(&m); err != nil {
-					return sum, err
-				}
-			} else if evalNow {
-				if err := t.evaluate(&m); err != nil {
-					return sum, err
-				}
-			}
-			if err := emit(m); err != nil {
-				return sum, err
-			}
-		}
-		done := t.state.Epoch + 1 // epochs completed; an interrupted epoch is redone on resume
-		if interrupted {
-			done = t.state.Epoch
-		}
-		if err := t.SaveCheckpoint(done); err != nil {
-			return sum, err
-		}
-		t.state.Epoch++
 	}
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return sum, runErr
@@ -331,6 +292,60 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 		h.End(t, sum)
 	}
 	return sum, runErr
+}
+
+// trainEpoch trains one epoch (Selective Backprop's or the sampler's selection) and adds its
+// wall time to the training time.
+func (t *Trainer) trainEpoch(ctx context.Context) error {
+	t0 := time.Now()
+	defer func() { t.state.TrainSeconds += time.Since(t0).Seconds() }()
+	if _, isSB := t.Sampler.(sampler.Selector); isSB {
+		return t.sbEpoch(ctx)
+	}
+	return t.epoch(ctx)
+}
+
+// endEpoch reports the epoch just trained: it first reports a pending background evaluation,
+// then evaluates this epoch (in the background when train.eval_async allows, as the final
+// evaluation after the last step), emits its metrics and saves a checkpoint. It returns the
+// evaluation left running, if any.
+func (t *Trainer) endEpoch(pending *asyncEval, interrupted bool, emit func(EpochMetrics) error) (*asyncEval, error) {
+	e := t.state.Epoch
+	last := t.state.Step >= t.TotalSteps
+	m := t.epochMetrics()
+	if err := pending.wait(emit); err != nil {
+		return nil, err
+	}
+	pending = nil
+	c := t.Cfg.Train
+	evalNow := (e+1)%c.EvalEvery == 0 || last || interrupted
+	var err error
+	switch {
+	case evalNow && c.EvalAsync && !last && !interrupted && c.EvalBackend != "torch":
+		pending, err = t.evaluateAsync(m)
+	case last && !interrupted:
+		if err = t.finalEval(&m); err == nil {
+			err = emit(m)
+		}
+	case evalNow:
+		if err = t.evaluate(&m); err == nil {
+			err = emit(m)
+		}
+	default:
+		err = emit(m)
+	}
+	if err != nil {
+		return nil, err
+	}
+	done := t.state.Epoch + 1 // epochs completed; an interrupted epoch is redone on resume
+	if interrupted {
+		done = t.state.Epoch
+	}
+	if err := t.SaveCheckpoint(done); err != nil {
+		return pending, err
+	}
+	t.state.Epoch++
+	return pending, nil
 }
 
 // epoch trains one epoch of the sampler's selection.
