@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
+	"budgetrain/internal/torchx"
 	"budgetrain/sampler"
 )
 
@@ -29,7 +31,7 @@ type EpochMetrics struct {
 	Entropy         float64  `json:"visit_entropy"`   // H(c) of per-sample visit counts (max ln N)
 	NeverSeen       float64  `json:"never_seen"`      // fraction of samples not visited yet
 	MeanImportance  float64  `json:"mean_importance"` // mean of the sampler's importance vector
-	RSSMiB          float64  `json:"rss_mib"`         // resident memory of the process
+	RSSMiB          float64  `json:"rss_mib"`         // resident memory after the epoch and its evaluation (see HeldRSSMiB)
 }
 
 func (t *Trainer) epochMetrics() EpochMetrics {
@@ -37,7 +39,7 @@ func (t *Trainer) epochMetrics() EpochMetrics {
 	m := EpochMetrics{
 		Epoch: s.Epoch + 1, Step: s.Step, LR: s.LR,
 		SamplesForward: s.SamplesForward, SamplesBackward: s.SamplesBackward,
-		Seconds: s.TrainSeconds, DataWait: t.Loader.Wait().Seconds(), RSSMiB: RSSMiB(),
+		Seconds: s.TrainSeconds, DataWait: t.Loader.Wait().Seconds(),
 	}
 	if s.EpochSeen > 0 {
 		m.TrainLoss = s.EpochLoss / float64(s.EpochSeen)
@@ -48,6 +50,16 @@ func (t *Trainer) epochMetrics() EpochMetrics {
 		m.Entropy, m.NeverSeen, m.MeanImportance = st.Entropy, st.NeverSeen, st.MeanImportance
 	}
 	return m
+}
+
+// HeldRSSMiB returns the resident set size after handing freed memory back to the operating
+// system (Go's heap via debug.FreeOSMemory, the C heap of libtorch and onnxruntime via
+// malloc_trim), so that it measures memory the process holds, not when the allocators last
+// chose to release it. Without this the demo's RSS wandered by ±20 MiB from epoch to epoch.
+func HeldRSSMiB() float64 {
+	debug.FreeOSMemory()
+	torchx.TrimHeap()
+	return RSSMiB()
 }
 
 // RSSMiB reads the resident set size of this process from /proc (0 where unavailable).

@@ -249,6 +249,7 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 	}
 	sum := Summary{}
 	emit := func(m EpochMetrics) error {
+		m.RSSMiB = HeldRSSMiB()
 		if err := metrics.Write(m); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ package torchx
 
 /*
 #include <stdint.h>
+#include <malloc.h>
 void at_manual_seed(int64_t seed);
 void at_set_num_threads(int n);
 int  at_get_num_threads();
@@ -27,3 +28,8 @@ func NumThreads() int { return int(C.at_get_num_threads()) }
 // SetNumInteropThreads sets the inter-op pool size; libtorch allows it only once, before any
 // inter-op work, and aborts the process on a second call, so callers must guard it.
 func SetNumInteropThreads(n int) { C.at_set_num_interop_threads(C.int(n)) }
+
+// TrimHeap returns the C heap's free memory to the operating system (glibc's malloc_trim(0)):
+// libtorch and onnxruntime allocate through malloc, and glibc keeps freed blocks, per thread
+// arena, until told otherwise.
+func TrimHeap() { C.malloc_trim(0) }
