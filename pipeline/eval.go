@@ -150,13 +150,15 @@ func (t *Trainer) evaluateAsync(m EpochMetrics) (*asyncEval, error) {
 			acc := r.Accuracy
 			a.m.TestAccONNX, a.m.TestAcc = &acc, &acc
 		}
+		a.m.EvalSeconds = time.Since(a.t0).Seconds()
 		a.done <- err
 	}()
 	return a, nil
 }
 
 // wait blocks until a pending evaluation ends and reports its epoch through emit; the
-// reported eval_seconds is the time from the start of the evaluation to its end.
+// reported eval_seconds is the evaluation's own duration (export to accuracy), which overlaps
+// the next epoch's training.
 func (a *asyncEval) wait(emit func(EpochMetrics) error) error {
 	if a == nil {
 		return nil
@@ -166,6 +168,5 @@ func (a *asyncEval) wait(emit func(EpochMetrics) error) error {
 	if err != nil {
 		return fmt.Errorf("epoch %d: onnxruntime evaluation: %w", a.m.Epoch, err)
 	}
-	a.m.EvalSeconds = time.Since(a.t0).Seconds()
 	return emit(a.m)
 }

@@ -15,23 +15,40 @@ import (
 func init() { runtime.LockOSThread() }
 
 func main() {
-	passiveOpenMP()
+	tuneEnvironment()
 	os.Exit(cmd.Execute())
 }
 
-// passiveOpenMP re-executes the program once with OMP_WAIT_POLICY=PASSIVE unless the user set
-// the variable. libgomp reads it when libtorch is loaded, before main runs. With the default
-// (active) policy, idle OpenMP workers spin; on a 2-core machine they then compete with the
-// loader goroutines and onnxruntime, and training ran up to 6× slower whenever another process
-// held a core (measured with resnet8 at batch 128: 49 vs 303 img/s).
-func passiveOpenMP() {
-	if _, set := os.LookupEnv("OMP_WAIT_POLICY"); set {
+// runtimeEnv are settings that libgomp and glibc read once, before main runs, so they can only
+// be given through the environment. Each applies unless the user set the variable.
+var runtimeEnv = []struct{ key, value string }{
+	// With the default (active) policy, idle OpenMP workers spin; on a 2-core machine they
+	// compete with the loader goroutines and onnxruntime, and training ran up to 6× slower
+	// whenever another process held a core (resnet8, batch 128: 49 vs 303 img/s). Measured
+	// trade-off in docs/training.md ("OpenMP wait policy").
+	{"OMP_WAIT_POLICY", "PASSIVE"},
+	// Two malloc arenas. glibc gives every thread that allocates its own arena (up to 8 per
+	// core), and freed memory stays fragmented in each; background onnxruntime evaluations run
+	// on whichever thread Go picks, so resident memory crept up (8 epochs of 23 steps with
+	// train.eval_async: 225 → 243 MiB without the cap, 219 → 218 MiB with it). mallopt from
+	// main is too late: glibc fixes the arena limit when the first extra arena is made, which
+	// the Go runtime's own threads have done by then.
+	{"MALLOC_ARENA_MAX", "2"},
+}
+
+// tuneEnvironment re-executes the program once with the runtimeEnv settings the environment
+// lacks. On failure it carries on with the defaults.
+func tuneEnvironment() {
+	env, missing := os.Environ(), false
+	for _, kv := range runtimeEnv {
+		if _, set := os.LookupEnv(kv.key); !set {
+			env, missing = append(env, kv.key+"="+kv.value), true
+		}
+	}
+	if !missing {
 		return
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return
+	if exe, err := os.Executable(); err == nil {
+		_ = syscall.Exec(exe, os.Args, env)
 	}
-	env := append(os.Environ(), "OMP_WAIT_POLICY=PASSIVE")
-	_ = syscall.Exec(exe, os.Args, env) // on failure, carry on with the default policy
 }
