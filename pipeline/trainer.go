@@ -307,9 +307,9 @@ func (t *Trainer) trainEpoch(ctx context.Context) error {
 }
 
 // endEpoch reports the epoch just trained: it first reports a pending background evaluation,
-// then evaluates this epoch (in the background when train.eval_async allows, as the final
-// evaluation after the last step), emits its metrics and saves a checkpoint. It returns the
-// evaluation left running, if any.
+// saves a checkpoint (before evaluating, so that a failing evaluation loses no training), then
+// evaluates this epoch (in the background when train.eval_async allows, as the final evaluation
+// after the last step) and emits its metrics. It returns the evaluation left running, if any.
 func (t *Trainer) endEpoch(pending *asyncEval, interrupted bool, emit func(EpochMetrics) error) (*asyncEval, error) {
 	e := t.state.Epoch
 	last := t.state.Step >= t.TotalSteps
@@ -317,36 +317,29 @@ func (t *Trainer) endEpoch(pending *asyncEval, interrupted bool, emit func(Epoch
 	if err := pending.wait(emit); err != nil {
 		return nil, err
 	}
-	pending = nil
+	done := e + 1 // epochs completed; an interrupted epoch is redone on resume
+	if interrupted {
+		done = e
+	}
+	if err := t.SaveCheckpoint(done); err != nil {
+		return nil, err
+	}
+	t.state.Epoch++
 	c := t.Cfg.Train
 	evalNow := (e+1)%c.EvalEvery == 0 || last || interrupted
 	var err error
 	switch {
 	case evalNow && c.EvalAsync && !last && !interrupted && c.EvalBackend != "torch":
-		pending, err = t.evaluateAsync(m)
+		return t.evaluateAsync(m)
 	case last && !interrupted:
-		if err = t.finalEval(&m); err == nil {
-			err = emit(m)
-		}
+		err = t.finalEval(&m)
 	case evalNow:
-		if err = t.evaluate(&m); err == nil {
-			err = emit(m)
-		}
-	default:
-		err = emit(m)
+		err = t.evaluate(&m)
 	}
 	if err != nil {
 		return nil, err
 	}
-	done := t.state.Epoch + 1 // epochs completed; an interrupted epoch is redone on resume
-	if interrupted {
-		done = t.state.Epoch
-	}
-	if err := t.SaveCheckpoint(done); err != nil {
-		return pending, err
-	}
-	t.state.Epoch++
-	return pending, nil
+	return nil, emit(m)
 }
 
 // epoch trains one epoch of the sampler's selection.
