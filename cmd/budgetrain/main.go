@@ -30,7 +30,8 @@ var runtimeEnv = []struct{ key, value string }{
 	// Two malloc arenas. glibc gives every thread that allocates its own arena (up to 8 per
 	// core), and freed memory stays fragmented in each; background onnxruntime evaluations run
 	// on whichever thread Go picks, so resident memory crept up (8 epochs of 23 steps with
-	// train.eval_async: 225 → 243 MiB without the cap, 219 → 218 MiB with it). mallopt from
+	// train.eval_async: 225 → 243 MiB without the cap; 219 → 218 MiB with it set by hand and
+	// 219 → 224 MiB through this re-execution, two runs). mallopt from
 	// main is too late: glibc fixes the arena limit when the first extra arena is made, which
 	// the Go runtime's own threads have done by then.
 	{"MALLOC_ARENA_MAX", "2"},

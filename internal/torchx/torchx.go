@@ -1,5 +1,6 @@
 // Package torchx reaches the few libtorch functions that gotch v0.9.1 exports in C but does not
-// wrap in Go: the global seed and the intra-/inter-op thread pools (see gotch's libtch/torch_api.h).
+// wrap in Go (the global seed and the intra-/inter-op thread pools; see gotch's
+// libtch/torch_api.h), and glibc's malloc_trim, which returns the C heap's free memory.
 package torchx
 
 /*
