@@ -83,8 +83,14 @@ else
 fi
 [ -f "$libdir/libc10.so" ] || die "no libc10.so in $libdir (is $libtorch a libtorch root?)"
 
-# ABI: a cxx11-ABI libtorch exports std::__cxx11 symbols from libc10.
-if nm -D --defined-only "$libdir/libc10.so" 2>/dev/null | grep -q '__cxx11'; then abi=1; else abi=0; fi
+# ABI: decided by how libc10 mangles c10::detail::torchCheckFail's std::string parameter
+# (std::__cxx11::basic_string with the cxx11 ABI, Ss without). Not "any __cxx11 symbol": the
+# pre-cxx11 wheel also exports a few libstdc++ __cxx11 symbols. The whole nm output is read
+# (grep -c, no -q), so that nm never dies of SIGPIPE under pipefail.
+need nm "to read libtorch's C++ ABI (apt-get install binutils)"
+check_fail=$(nm -D --defined-only "$libdir/libc10.so" | grep 'torchCheckFail' || true)
+[ -n "$check_fail" ] || die "cannot tell the C++ ABI of $libdir/libc10.so: it defines no c10::detail::torchCheckFail"
+if [ "$(grep -c '__cxx11' <<<"$check_fail" || true)" -gt 0 ]; then abi=1; else abi=0; fi
 
 # CUDA: linked only when libtorch_cuda is present and all its libraries resolve (the PyPI wheel is a
 # CUDA build, but without the nvidia-* wheels it can only run on CPU). BUDGETRAIN_CUDA=0/1 forces it.
