@@ -66,10 +66,10 @@ func NewRootCommand() *cobra.Command {
 // default, and rejects unknown keys. flagKeys maps config keys to the command's own flags.
 func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeline.Config, error) {
 	v := viper.New()
-	def := pipeline.ConfigMap(pipeline.Default())
-	def["out"] = ""                                // derived from name when not set
-	def["augment"].(map[string]any)["policy"] = "" // derived from augment.ops, else "standard"
-	for k, val := range flatten("", def) {
+	def := pipeline.FlatConfig(pipeline.Default())
+	def["out"] = ""            // derived from name when not set
+	def["augment.policy"] = "" // derived from augment.ops, else "standard"
+	for k, val := range def {
 		v.SetDefault(k, val)
 	}
 	v.SetEnvPrefix(EnvPrefix)
@@ -129,23 +129,4 @@ func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeli
 	}
 	cfg.Augment.EnsureDefaults()
 	return cfg, cfg.Validate()
-}
-
-// flatten turns nested maps into dotted keys.
-func flatten(prefix string, m map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range m {
-		key := k
-		if prefix != "" {
-			key = prefix + "." + k
-		}
-		if sub, ok := v.(map[string]any); ok {
-			for kk, vv := range flatten(key, sub) {
-				out[kk] = vv
-			}
-			continue
-		}
-		out[key] = v
-	}
-	return out
 }

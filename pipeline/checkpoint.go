@@ -98,6 +98,27 @@ func ConfigMap(c Config) map[string]any {
 	return toMap(reflect.ValueOf(c)).(map[string]any)
 }
 
+// FlatConfig is ConfigMap with dotted keys ("train.lr"), the keys of --set, the environment
+// and the README's configuration reference.
+func FlatConfig(c Config) map[string]any {
+	out := map[string]any{}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			if prefix != "" {
+				k = prefix + "." + k
+			}
+			if sub, ok := v.(map[string]any); ok {
+				walk(k, sub)
+			} else {
+				out[k] = v
+			}
+		}
+	}
+	walk("", ConfigMap(c))
+	return out
+}
+
 func toMap(v reflect.Value) any {
 	switch v.Kind() {
 	case reflect.Struct:

@@ -1,9 +1,10 @@
 package pipeline
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,10 +30,7 @@ func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
 			}
 		}
 	}
-	var keys []string
-	flatten("", ConfigMap(Default()), &keys)
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(FlatConfig(Default()))) {
 		if !documented[k] {
 			t.Errorf("config key %s is not documented in README.md's configuration reference", k)
 		}
@@ -40,20 +38,5 @@ func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
 	}
 	for k := range documented {
 		t.Errorf("README.md documents %s, which is not a config key", k)
-	}
-}
-
-func flatten(prefix string, v any, out *[]string) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		*out = append(*out, prefix)
-		return
-	}
-	for k, sub := range m {
-		name := k
-		if prefix != "" {
-			name = prefix + "." + k
-		}
-		flatten(name, sub, out)
 	}
 }
