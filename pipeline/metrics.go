@@ -108,6 +108,28 @@ func (m *metricsWriter) Write(e EpochMetrics) error {
 
 func (m *metricsWriter) Close() error { return m.f.Close() }
 
+// Size is the length of the file written so far (every line is flushed when written).
+func (m *metricsWriter) Size() (int64, error) {
+	st, err := m.f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("metrics file: %w", err)
+	}
+	return st.Size(), nil
+}
+
+// DivergedError stops a run whose loss or weights stopped being finite.
+type DivergedError struct {
+	Step   int     // optimizer steps done
+	Loss   float64 // the training loss that was seen (mean of the epoch so far for weights)
+	LR     float64 // learning rate of the last step
+	Reason string
+	Kept   int // epochs of the checkpoint kept (the last finite one)
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("diverged at step %d (loss %g, lr %g): %s; kept the last finite checkpoint (epoch %d); lower train.lr", e.Step, e.Loss, e.LR, e.Reason, e.Kept)
+}
+
 // Summary is summary.json: the totals of a run. Accuracies are fractions in [0,1].
 type Summary struct {
 	Dataset         string  `json:"dataset"`

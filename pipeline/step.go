@@ -22,7 +22,6 @@ import (
 func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 	n, parts := b.N, b.Parts
 	lr := t.Sched.At(t.state.Step)
-	t.Opt.SetLR(lr)
 
 	labels := make([]int64, n*parts)
 	weights := make([]float32, n*parts)
@@ -48,15 +47,20 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 		loss = smoothLoss(loss, lsm, wt, eps)
 	}
 	lsm.MustDrop()
-	t.Opt.MustZeroGrad()
-	loss.MustBackward()
-	t.Opt.MustStep()
+	err := t.Opt.ZeroGrad()
+	if err == nil {
+		loss.MustBackward()
+		err = t.Opt.Step(lr)
+	}
 
 	classes := len(t.Info.Classes)
 	out := t.logitsBuf(n * classes)
 	logits.MustCopyData(out, uint(n*classes))
 	for _, v := range []*ts.Tensor{x, lab, wt, logits, loss} {
 		v.MustDrop()
+	}
+	if err != nil {
+		return fmt.Errorf("step %d: optimizer: %w", t.state.Step+1, err)
 	}
 
 	t.state.Step++
@@ -65,7 +69,7 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 	t.state.SamplesBackward += int64(n)
 	stats := perExample(out, classes, b)
 	if !finite(stats.loss) {
-		return fmt.Errorf("step %d: training loss is %v (learning rate %g): stopping", t.state.Step, stats.loss, lr)
+		return &DivergedError{Step: t.state.Step, Loss: stats.loss, LR: lr, Reason: "the training loss is not finite", Kept: t.state.Epoch}
 	}
 	t.state.EpochLoss += stats.loss * float64(n)
 	t.state.EpochCorrect += stats.correct

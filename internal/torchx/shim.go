@@ -136,6 +136,9 @@ func (o *SGD) Step(lr float64) error {
 	return lastErr()
 }
 
+// Params returns the parameters given to NewSGD (shared, not copies).
+func (o *SGD) Params() []*ts.Tensor { return o.params }
+
 // LR is the learning rate of the last Step.
 func (o *SGD) LR() float64 { return o.lr }
 
