@@ -420,18 +420,20 @@ func (t *Trainer) reportEpoch(m EpochMetrics, async bool, emit func(EpochMetrics
 func (t *Trainer) checkFinite() error {
 	bad := ""
 	ts.NoGrad(func() {
-		for i, p := range t.Opt.Params() {
+		for name, p := range t.VS.Variables() { // BatchNorm's running statistics included
 			s := p.MustSum(gotch.Double, false)
-			v := s.Float64Values(true)[0]
-			if !finite(v) {
-				bad = t.paramNames[i]
+			if v := s.Float64Values(true)[0]; !finite(v) {
+				bad = "variable " + name + " is"
 				return
 			}
 		}
 	})
+	if bad == "" && !t.finiteLogits() {
+		bad = "the model's outputs are"
+	}
 	if bad != "" {
 		return &DivergedError{Step: t.state.Step, Loss: t.state.EpochLoss / float64(max(t.state.EpochSeen, 1)), LR: t.state.LR,
-			Reason: fmt.Sprintf("parameter %s is not finite", bad), Kept: t.state.Epoch}
+			Reason: bad + " not finite", Kept: t.state.Epoch}
 	}
 	return nil
 }
