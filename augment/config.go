@@ -58,13 +58,14 @@ func OpsPolicy(ops []Op) string {
 	return strings.Join(tokens, "+")
 }
 
-// EnsureDefaults fills unset fields with their defaults.
-func (c *Config) EnsureDefaults() {
+// DefaultConfig is the paper's standard augmentation.
+func DefaultConfig() Config { return Config{Policy: DefaultPolicy} }
+
+// DerivePolicy sets Policy from Ops when only Ops is given (the policy string is the form the
+// rest of the program reads).
+func (c *Config) DerivePolicy() {
 	if c.Policy == "" && len(c.Ops) > 0 {
 		c.Policy = OpsPolicy(c.Ops)
-	}
-	if c.Policy == "" {
-		c.Policy = DefaultPolicy
 	}
 }
 
@@ -74,6 +75,9 @@ func (c *Config) EnsureDefaults() {
 func (c Config) Validate() error {
 	ds, _ := Preset("cifar10")
 	var errs []error
+	if c.Policy == "" {
+		return errors.New(`augment.policy ("") is empty: give a policy such as "standard" or "none", or augment.ops`)
+	}
 	if len(c.Ops) > 0 && OpsPolicy(c.Ops) != c.Policy {
 		errs = append(errs, fmt.Errorf("augment.policy (%q) and augment.ops (%q) disagree: give one of them", c.Policy, OpsPolicy(c.Ops)))
 	}

@@ -151,13 +151,15 @@ func TestParseErrorsNameTheBadToken(t *testing.T) {
 	}
 }
 
-// TestConfigDefaultsAndValidate: an empty config gets the standard policy;
-// Validate lists every problem with key and value.
+// TestConfigDefaultsAndValidate: the default config is the standard policy, an empty policy
+// is an error (not silently "standard"); Validate lists every problem with key and value.
 func TestConfigDefaultsAndValidate(t *testing.T) {
-	var c Config
-	c.EnsureDefaults()
+	c := DefaultConfig()
 	if c.Policy != DefaultPolicy || c.Validate() != nil {
 		t.Fatalf("defaults %+v invalid: %v", c, c.Validate())
+	}
+	if err := (Config{}).Validate(); err == nil || !strings.Contains(err.Error(), "is empty") {
+		t.Errorf("empty policy: %v", err)
 	}
 	c.Policy = "standard+rnd-n2+mixup-a0"
 	err := c.Validate()

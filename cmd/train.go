@@ -89,6 +89,10 @@ exactly once). A folder that already holds a run is refused unless --force (star
 	return c
 }
 
+// trainerBuilt, when set (tests), sees every trainer runTrain builds before it trains; an
+// error stops the command.
+var trainerBuilt func(*pipeline.Trainer) error
+
 func runTrain(ctx context.Context, cfg pipeline.Config, resume string, stdout, stderr io.Writer) error {
 	y, err := pipeline.ConfigYAML(cfg)
 	if err != nil {
@@ -100,6 +104,11 @@ func runTrain(ctx context.Context, cfg pipeline.Config, resume string, stdout, s
 		return err
 	}
 	defer t.Close()
+	if trainerBuilt != nil {
+		if err := trainerBuilt(t); err != nil {
+			return err
+		}
+	}
 	if resume != "" {
 		if err := t.Resume(resume); err != nil {
 			return err

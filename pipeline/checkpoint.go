@@ -350,9 +350,10 @@ func (t *Trainer) finish(sum *Summary, interrupted bool) error {
 	return onnx.WriteFileAtomic(filepath.Join(c.Out, SummaryFile), append(js, '\n'))
 }
 
-// ConfigFromMap decodes a config saved by ConfigMap (checkpoint.json) and validates it.
+// ConfigFromMap decodes a config saved by ConfigMap (checkpoint.json) onto DefaultConfig and
+// validates it.
 func ConfigFromMap(m map[string]any) (Config, error) {
-	var c Config
+	c := DefaultConfig() // keys missing from an older checkpoint keep their defaults
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &c, WeaklyTypedInput: true, ErrorUnused: true})
 	if err != nil {
 		return c, err
@@ -360,7 +361,7 @@ func ConfigFromMap(m map[string]any) (Config, error) {
 	if err := dec.Decode(m); err != nil {
 		return c, fmt.Errorf("decode config: %w", err)
 	}
-	c.EnsureDefaults()
+	c.Augment.DerivePolicy()
 	return c, c.Validate()
 }
 

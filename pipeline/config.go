@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -65,87 +66,31 @@ type TrainConfig struct {
 	EvalEvery     int       `mapstructure:"eval_every" yaml:"eval_every"`           // evaluate every n epochs (and always at the end)
 	EvalBackend   string    `mapstructure:"eval_backend" yaml:"eval_backend"`       // onnx, torch or both
 	EvalAsync     bool      `mapstructure:"eval_async" yaml:"eval_async"`           // run onnxruntime evaluation in the background during the next epoch
-	Workers       int       `mapstructure:"workers" yaml:"workers"`                 // goroutines preparing batches (0 = 2)
+	Workers       int       `mapstructure:"workers" yaml:"workers"`                 // goroutines preparing batches (>= 1)
 	Prefetch      int       `mapstructure:"prefetch" yaml:"prefetch"`               // batches prepared ahead
 	Credit        string    `mapstructure:"credit" yaml:"credit"`                   // loss credit under mixing: share or released
 	LogSelection  string    `mapstructure:"log_selection" yaml:"log_selection"`     // file for per-epoch selected indices ("" = off)
 }
 
-// Default returns the defaults: the demo run (Fashion-MNIST, resnet8, unif-sgd, budget 0.3,
-// standard augmentation) with the paper's optimiser settings.
-func Default() Config {
-	c := Config{}
-	c.EnsureDefaults()
+// DefaultConfig returns the defaults: the demo run (Fashion-MNIST, resnet8, unif-sgd, budget
+// 0.3, standard augmentation) with the paper's optimiser settings. Configuration sources
+// (file, environment, flags, --set) overlay it; nothing fills fields afterwards, so every value
+// given, zero included, is the value that runs. Out is derived from Name by the command line
+// when it is left empty.
+func DefaultConfig() Config {
+	c := Config{Name: "demo", Out: filepath.Join("runs", "demo"), Seed: 1, Device: "auto"}
+	c.Dataset = DatasetConfig{Name: "fashion-mnist", ValSeed: 42}
+	c.Model.Name = "resnet8"
+	c.Train = TrainConfig{Epochs: 15, Budget: 0.3, BatchSize: 128, LR: 0.1, FinalLR: 1e-6, Momentum: 0.9, WeightDecay: 1e-4,
+		Schedule: "linear", Gamma: 0.1, EvalBatchSize: 500, EvalEvery: 1, EvalBackend: "onnx", Workers: 2, Prefetch: 4, Credit: "share"}
+	c.Sampler = sampler.DefaultConfig()
+	c.Augment.Policy = augment.DefaultPolicy
+	c.syncSampler()
 	return c
 }
 
-// EnsureDefaults fills every zero field with its default.
-func (c *Config) EnsureDefaults() {
-	setS := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	setS(&c.Name, "demo")
-	if c.Out == "" {
-		c.Out = "runs/" + c.Name
-	}
-	if c.Seed == 0 {
-		c.Seed = 1
-	}
-	setS(&c.Device, "auto")
-	setS(&c.Dataset.Name, "fashion-mnist")
-	setS(&c.Model.Name, "resnet8")
-	if c.Dataset.ValSeed == 0 {
-		c.Dataset.ValSeed = 42
-	}
-	t := &c.Train
-	if t.Epochs == 0 {
-		t.Epochs = 15
-	}
-	if t.Budget == 0 {
-		t.Budget = 0.3
-	}
-	if t.BatchSize == 0 {
-		t.BatchSize = 128
-	}
-	if t.LR == 0 {
-		t.LR = 0.1
-	}
-	if t.FinalLR == 0 {
-		t.FinalLR = 1e-6
-	}
-	if t.Momentum == 0 {
-		t.Momentum = 0.9
-	}
-	if t.WeightDecay == 0 {
-		t.WeightDecay = 1e-4
-	}
-	setS(&t.Schedule, "linear")
-	if t.Gamma == 0 {
-		t.Gamma = 0.1
-	}
-	if t.EvalBatchSize == 0 {
-		t.EvalBatchSize = 500
-	}
-	if t.EvalEvery == 0 {
-		t.EvalEvery = 1
-	}
-	setS(&t.EvalBackend, "onnx")
-	if t.Workers == 0 {
-		t.Workers = 2
-	}
-	if t.Prefetch == 0 {
-		t.Prefetch = 4
-	}
-	setS(&t.Credit, "share")
-	if c.Sampler.Method == "" {
-		c.Sampler.Method = "unif-sgd"
-	}
-	c.syncSampler()
-	c.Sampler.EnsureDefaults()
-	c.Augment.EnsureDefaults()
-}
+// Default is DefaultConfig.
+func Default() Config { return DefaultConfig() }
 
 // syncSampler copies the run-level settings the sampler needs.
 func (c *Config) syncSampler() {
@@ -232,8 +177,8 @@ func (c *Config) Validate() error {
 	default:
 		bad("train.eval_backend (%q) must be onnx, torch or both", t.EvalBackend)
 	}
-	if t.Workers < 0 || t.Prefetch < 0 {
-		bad("train.workers (%d) and train.prefetch (%d) must be >= 0", t.Workers, t.Prefetch)
+	if t.Workers < 1 || t.Prefetch < 1 {
+		bad("train.workers (%d) and train.prefetch (%d) must be >= 1", t.Workers, t.Prefetch)
 	}
 	switch t.Credit {
 	case "share", "released":
@@ -255,6 +200,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Augment.Validate(); err != nil {
 		errs = append(errs, strings.Split(err.Error(), "\n")...)
+	}
+	if c.Out == "" {
+		bad("out is empty: give a run folder")
 	}
 	if len(errs) > 0 {
 		return errors.New("invalid configuration:\n  " + strings.Join(errs, "\n  "))

@@ -34,7 +34,8 @@ func requireNative(t testing.TB, what string, err error) {
 
 // tinyConfig trains test-tiny on the 64-image Fashion-MNIST fixture.
 func tinyConfig(t testing.TB) Config {
-	c := Config{Name: "tiny", Out: t.TempDir(), Seed: 7, Device: "cpu", Threads: 1}
+	c := DefaultConfig()
+	c.Name, c.Out, c.Seed, c.Device, c.Threads = "tiny", t.TempDir(), 7, "cpu", 1
 	c.Dataset.Name = "fashion-mnist"
 	c.Dataset.Dir = filepath.Join("..", "testdata", "fashion-mnist")
 	c.Model.Name = "test-tiny"
@@ -42,7 +43,6 @@ func tinyConfig(t testing.TB) Config {
 	c.Train.Budget = 0.5
 	c.Train.BatchSize = 16
 	c.Train.EvalBackend = "both"
-	c.EnsureDefaults()
 	return c
 }
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// Config selects and parameterises a sampler. Fill it, call EnsureDefaults, then
-// Validate (New does both). Zero values mean "use the default" where a default exists.
+// Config selects and parameterises a sampler. Start from DefaultConfig and set what differs;
+// New validates it. Every value is used as given: a zero is a zero, never "the default".
 type Config struct {
 	// Method is one of Methods(). Default "unif-sgd".
 	Method string `mapstructure:"method"`
@@ -37,8 +37,9 @@ type Config struct {
 	// WarmupEpochs is the number of initial epochs sampled uniformly by p-sgd, c-sgd,
 	// loss-is and upper-bound-is (epochs e < WarmupEpochs, 0-based). Default 0.
 	WarmupEpochs int `mapstructure:"warmup_epochs"`
-	// SBBeta is Selective Backprop's selectivity β >= 0 (P = percentile^β). 0 means
-	// "derive from the budget": β = 1/b − 1, so that E[P] = 1/(β+1) = b. Default 0.
+	// SBBeta is Selective Backprop's selectivity β >= 0 (P = percentile^β; 0 keeps every
+	// example). A negative value means "derive from the budget": β = 1/b − 1, so that
+	// E[P] = 1/(β+1) = b. Default −1 (derived).
 	SBBeta float64 `mapstructure:"sb_beta"`
 	// SBHistory is the length of Selective Backprop's loss history, in losses. Default 1024.
 	SBHistory int `mapstructure:"sb_history"`
@@ -50,7 +51,7 @@ type Config struct {
 	InfoBatchAnneal float64 `mapstructure:"infobatch_anneal"`
 }
 
-// Defaults for the zero-valued Config fields.
+// Defaults of DefaultConfig.
 const (
 	DefaultMethod          = "unif-sgd"
 	DefaultBudget          = 1.0
@@ -59,35 +60,18 @@ const (
 	DefaultSBHistory       = 1024
 	DefaultInfoBatchRatio  = 0.5
 	DefaultInfoBatchAnneal = 0.875
+	DefaultSBBeta          = -1.0 // derive β from the budget
 )
 
-// EnsureDefaults replaces zero values by the documented defaults.
-func (c *Config) EnsureDefaults() {
-	if c.Method == "" {
-		c.Method = DefaultMethod
-	}
-	if c.Budget == 0 {
-		c.Budget = DefaultBudget
-	}
-	if c.BatchSize == 0 {
-		c.BatchSize = DefaultBatchSize
-	}
-	if c.Epochs == 0 {
-		c.Epochs = DefaultEpochs
-	}
-	if c.SBHistory == 0 {
-		c.SBHistory = DefaultSBHistory
-	}
-	if c.InfoBatchRatio == 0 {
-		c.InfoBatchRatio = DefaultInfoBatchRatio
-	}
-	if c.InfoBatchAnneal == 0 {
-		c.InfoBatchAnneal = DefaultInfoBatchAnneal
-	}
+// DefaultConfig returns the documented defaults (N, the dataset size, is left 0: the caller
+// must set it).
+func DefaultConfig() Config {
+	return Config{Method: DefaultMethod, Budget: DefaultBudget, BatchSize: DefaultBatchSize, Epochs: DefaultEpochs,
+		SBBeta: DefaultSBBeta, SBHistory: DefaultSBHistory, InfoBatchRatio: DefaultInfoBatchRatio, InfoBatchAnneal: DefaultInfoBatchAnneal}
 }
 
 // Validate reports every problem in c, one line each, naming the key and its value.
-// Call EnsureDefaults first. Errors for an unknown method wrap ErrUnknownMethod.
+// Errors for an unknown method wrap ErrUnknownMethod.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -115,8 +99,8 @@ func (c *Config) Validate() error {
 	if c.WarmupEpochs < 0 {
 		bad("sampler.warmup_epochs (%d) must be >= 0", c.WarmupEpochs)
 	}
-	if !(c.SBBeta >= 0) || math.IsInf(c.SBBeta, 0) {
-		bad("sampler.sb_beta (%g) must be finite and >= 0", c.SBBeta)
+	if math.IsNaN(c.SBBeta) || math.IsInf(c.SBBeta, 0) {
+		bad("sampler.sb_beta (%g) must be finite (>= 0, or negative to derive it from the budget)", c.SBBeta)
 	}
 	if c.SBHistory <= 0 {
 		bad("sampler.sb_history (%d) must be > 0", c.SBHistory)
@@ -136,11 +120,11 @@ func (c *Config) EpochSize() int {
 	return int(float64(c.N) * c.Budget)
 }
 
-// SBEffectiveBeta is the β Selective Backprop uses: SBBeta, or 1/b − 1 when SBBeta is 0.
+// SBEffectiveBeta is the β Selective Backprop uses: SBBeta, or 1/b − 1 when SBBeta is negative.
 // With percentiles ≈ U(0,1), E[percentile^β] = 1/(β+1), so the derived β backprops a
 // fraction b of the forwarded examples. At b = 1 it is 0: every example is kept.
 func (c *Config) SBEffectiveBeta() float64 {
-	if c.SBBeta != 0 {
+	if c.SBBeta >= 0 {
 		return c.SBBeta
 	}
 	return 1/c.Budget - 1

@@ -8,21 +8,22 @@ import (
 	"testing"
 )
 
-func TestConfigEnsureDefaultsFillsZeroValues(t *testing.T) {
-	var c Config
-	c.EnsureDefaults()
-	want := Config{Method: DefaultMethod, Budget: DefaultBudget, BatchSize: DefaultBatchSize,
-		Epochs: DefaultEpochs, SBHistory: DefaultSBHistory, InfoBatchRatio: DefaultInfoBatchRatio,
-		InfoBatchAnneal: DefaultInfoBatchAnneal}
-	if c != want {
-		t.Fatalf("EnsureDefaults() = %+v, want %+v", c, want)
+// TestNewUsesZerosAsGiven: a zero is a value, never "the default": an explicit
+// infobatch_ratio 0 is rejected (not replaced by 0.5), sb_beta 0 keeps every example (not the
+// budget-derived β), and warmup 0 stays 0.
+func TestNewUsesZerosAsGiven(t *testing.T) {
+	c := DefaultConfig()
+	c.Method, c.N, c.InfoBatchRatio = "infobatch", 1000, 0
+	if _, err := New(c); err == nil || !strings.Contains(err.Error(), "sampler.infobatch_ratio (0)") {
+		t.Errorf("infobatch_ratio 0: %v, want it rejected", err)
 	}
-	set := Config{Method: "p-sgd", Budget: 0.3, BatchSize: 64, Epochs: 10, SBHistory: 5,
-		InfoBatchRatio: 0.3, InfoBatchAnneal: 0.5}
-	got := set
-	got.EnsureDefaults()
-	if got != set {
-		t.Fatalf("EnsureDefaults changed set values: %+v -> %+v", set, got)
+	c = DefaultConfig()
+	c.Budget, c.SBBeta = 0.25, 0
+	if got := c.SBEffectiveBeta(); got != 0 {
+		t.Errorf("sb_beta 0 at b=0.25 gives β %g, want 0", got)
+	}
+	if d := DefaultConfig(); d.SBBeta >= 0 || d.SBHistory != DefaultSBHistory || d.InfoBatchRatio != DefaultInfoBatchRatio {
+		t.Errorf("DefaultConfig() = %+v", d)
 	}
 }
 
@@ -40,7 +41,7 @@ func TestConfigValidateListsEveryProblem(t *testing.T) {
 		"sampler.batch_size (-2) must be > 0",
 		"sampler.epochs (-3) must be > 0",
 		"sampler.warmup_epochs (-1) must be >= 0",
-		"sampler.sb_beta (NaN) must be finite and >= 0",
+		"sampler.sb_beta (NaN) must be finite",
 		"sampler.sb_history (-4) must be > 0",
 		"sampler.infobatch_ratio (1) must be in (0,1)",
 		"sampler.infobatch_anneal (2) must be in (0,1]",
@@ -60,8 +61,8 @@ func TestConfigValidateListsEveryProblem(t *testing.T) {
 }
 
 func TestConfigValidateRejectsBudgetWithoutAStep(t *testing.T) {
-	c := Config{Method: "p-sgd", N: 1000, Budget: 0.1, BatchSize: 128}
-	c.EnsureDefaults()
+	c := DefaultConfig()
+	c.Method, c.N, c.Budget, c.BatchSize = "p-sgd", 1000, 0.1, 128
 	err := c.Validate()
 	if err == nil || !strings.Contains(err.Error(), "gives 100 examples per epoch") {
 		t.Fatalf("Validate() = %v, want the fewer-than-a-batch error", err)
@@ -70,8 +71,8 @@ func TestConfigValidateRejectsBudgetWithoutAStep(t *testing.T) {
 
 func TestConfigValidateAcceptsDefaults(t *testing.T) {
 	for _, m := range Methods() {
-		c := Config{Method: m, N: 50000, Budget: 0.3}
-		c.EnsureDefaults()
+		c := DefaultConfig()
+		c.Method, c.N, c.Budget = m, 50000, 0.3
 		if err := c.Validate(); err != nil {
 			t.Errorf("%s: Validate() = %v", m, err)
 		}
@@ -98,7 +99,7 @@ func TestEpochSizeMatchesPaperTable(t *testing.T) {
 
 func TestSBEffectiveBetaFromBudget(t *testing.T) {
 	tests := []struct{ b, beta, want float64 }{
-		{0.25, 0, 3}, {0.5, 0, 1}, {0.2, 0, 4}, {1, 0, 0}, {0.3, 2.5, 2.5},
+		{0.25, -1, 3}, {0.5, -1, 1}, {0.2, -1, 4}, {1, -1, 0}, {0.3, 2.5, 2.5}, {0.3, 0, 0},
 	}
 	for _, tc := range tests {
 		c := Config{Budget: tc.b, SBBeta: tc.beta}
@@ -121,7 +122,9 @@ func TestNewUnknownMethodListsMethods(t *testing.T) {
 }
 
 func TestNewRejectsInvalidConfig(t *testing.T) {
-	_, err := New(Config{Method: "p-sgd", N: 0})
+	c := DefaultConfig()
+	c.Method = "p-sgd"
+	_, err := New(c)
 	if err == nil || !strings.Contains(err.Error(), "sampler.n (0) must be > 0") {
 		t.Fatalf("New(N=0) = %v, want the sampler.n error", err)
 	}

@@ -72,7 +72,7 @@
 // SBHistory (1024) losses, then keeps position k if U < pctₖ^β, U ~ U[0,1), where pctₖ
 // is the fraction of the history strictly below loss[k]. Until N losses have been
 // given to Select (the first epoch) it keeps everything and leaves the history alone
-// (priming). β = SBBeta, or, if 0, β = 1/b − 1: with pct ≈ U(0,1), E[pct^β] = 1/(β+1)
+// (priming). β = SBBeta, or, if negative, β = 1/b − 1: with pct ≈ U(0,1), E[pct^β] = 1/(β+1)
 // = b, so the backprop fraction matches the budget (how the paper matched β to budgets
 // was not retrieved; it defaults to β = 3). Observe only counts visits: give it the
 // backpropagated examples.

@@ -33,10 +33,9 @@ func Methods() []string {
 	return names
 }
 
-// New applies c.EnsureDefaults, validates c and builds the sampler for c.Method.
+// New validates c (as given: nothing is filled in) and builds the sampler for c.Method.
 // An unknown method gives an error wrapping ErrUnknownMethod that lists Methods().
 func New(c Config) (Sampler, error) {
-	c.EnsureDefaults()
 	if _, ok := registry[c.Method]; !ok {
 		return nil, fmt.Errorf("sampler: new %q: %w (known: %s)", c.Method, ErrUnknownMethod, strings.Join(Methods(), ", "))
 	}
