@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 )
@@ -182,10 +184,9 @@ func (p *matParser) elements(b []byte, top bool) error {
 }
 
 // compressed inflates one miCOMPRESSED element, which holds one element
-// (normally an miMATRIX). The stream is inflated twice: once to count its
-// bytes, then, if it holds what its inner tag declares, into a buffer of
-// exactly that size, so a small element that declares gigabytes never gets
-// them allocated.
+// (normally an miMATRIX), into a buffer that grows as data really arrives
+// (readGrowing), never past the size its inner tag declares, so a small
+// element that declares gigabytes never gets them allocated.
 func (p *matParser) compressed(data []byte) error {
 	zr, err := zlib.NewReader(bytes.NewReader(data))
 	if err != nil {
@@ -206,21 +207,14 @@ func (p *matParser) compressed(data []byte) error {
 	if err := checkSize(p.name, "decompressed variables", p.inflated); err != nil {
 		return err
 	}
-	// The element may be followed by up to 7 bytes of padding; reading to
-	// the end of the stream makes zlib verify its checksum.
-	got, err := countRest(p.name, "compressed element", zr, n+7)
+	buf, err := readGrowing(p.name, "compressed element", io.MultiReader(bytes.NewReader(head[:]), zr), 8+n, len(data))
 	if err != nil {
 		return err
 	}
-	if got < n {
-		return fmt.Errorf("read %q: truncated compressed element: got %d bytes, want %d", p.name, 8+got, 8+n)
-	}
-	if zr, err = zlib.NewReader(bytes.NewReader(data)); err != nil {
+	// Read to the end of the stream (at most the padding) so that zlib
+	// verifies its checksum.
+	if _, err := io.CopyN(io.Discard, zr, 8); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read %q: compressed element: %w", p.name, err)
-	}
-	buf := make([]byte, 8+n)
-	if err := readExact(p.name, "compressed element", zr, buf); err != nil {
-		return err
 	}
 	return p.elements(buf, false)
 }

@@ -49,9 +49,16 @@ func readFile(path string) ([]byte, error) {
 	if err := checkSize(path, "file", fi.Size()); err != nil {
 		return nil, err
 	}
-	// Read at most one byte more than the size seen, so that a file that
-	// grows while it is read cannot make the buffer grow without bound.
-	b, err := io.ReadAll(io.LimitReader(f, min(fi.Size(), MaxBytes)+1))
+	if fi.Mode().IsRegular() {
+		// Exactly the size seen: bytes appended while reading are not read.
+		b := make([]byte, fi.Size())
+		if _, err := io.ReadFull(f, b); err != nil {
+			return nil, fmt.Errorf("read %q: %d bytes expected: %w", path, fi.Size(), err)
+		}
+		return b, nil
+	}
+	// A pipe or device has no size: read at most one byte past the limit.
+	b, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %q: %w", path, err)
 	}
@@ -83,16 +90,35 @@ func openStream(name string, b []byte) (r io.Reader, limit int64, err error) {
 	return zr, maxInflated(len(b)), nil
 }
 
-// countRest reads r to its end without keeping the bytes and returns how
-// many there were, reading at most max+1 (so a decompression bomb costs
-// time bounded by max, not by what it expands to). Reaching the end also
-// makes gzip and zlib readers verify their checksums.
-func countRest(name, what string, r io.Reader, max int64) (int64, error) {
-	n, err := io.Copy(io.Discard, io.LimitReader(r, max+1))
-	if err != nil {
-		return n, fmt.Errorf("read %q: %s: %w", name, what, err)
+// readGrowing reads exactly size bytes from r, a decompressing reader of
+// compressed bytes whose header declared size. It does not trust the
+// declaration: the buffer starts at the compressed size (deflate never
+// shrinks data by more than a few bytes per block, so the stream holds at
+// least about that much) or 1 MiB, and doubles, never past size, as data
+// really arrives. A small stream that claims gigabytes thus costs about
+// twice what it holds, not what it claims, and a legitimate one is read in
+// one pass. what names the part being read for errors.
+func readGrowing(name, what string, r io.Reader, size int64, compressed int) ([]byte, error) {
+	buf := make([]byte, 0, min(size, max(int64(compressed), 1<<20)))
+	for int64(len(buf)) < size {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(size, 2*int64(cap(buf))))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %q: %s: %w", name, what, err)
+		}
 	}
-	return n, nil
+	if int64(len(buf)) < size {
+		return nil, fmt.Errorf("read %q: truncated %s: got %d bytes, want %d", name, what, len(buf), size)
+	}
+	return buf, nil
 }
 
 // readExact fills buf from r. what names the part being read for errors.
@@ -109,13 +135,18 @@ func readExact(name, what string, r io.Reader, buf []byte) error {
 }
 
 // expectEOF checks that r has no bytes left. Reading to the end also makes
-// a gzip reader verify its checksum.
+// a gzip reader verify its checksum. At most 1 MiB of extra bytes is
+// counted for the error, so a stream with a huge tail fails fast.
 func expectEOF(name string, r io.Reader, used int) error {
+	const most = 1 << 20
 	var one [1]byte
 	n, err := io.ReadFull(r, one[:])
 	switch {
 	case n > 0:
-		rest, _ := io.Copy(io.Discard, r)
+		rest, _ := io.Copy(io.Discard, io.LimitReader(r, most))
+		if rest == most {
+			return fmt.Errorf("read %q: wrong size: more than %d unexpected bytes after the first %d", name, most, used)
+		}
 		return fmt.Errorf("read %q: wrong size: %d unexpected bytes after the first %d", name, rest+1, used)
 	case errors.Is(err, io.EOF):
 		return nil
