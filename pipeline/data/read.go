@@ -92,10 +92,10 @@ func openStream(name string, b []byte) (r io.Reader, limit int64, err error) {
 
 // readGrowing reads exactly size bytes from r, a decompressing reader of
 // compressed bytes whose header declared size. It does not trust the
-// declaration: the buffer starts at the compressed size (deflate never
-// shrinks data by more than a few bytes per block, so the stream holds at
-// least about that much) or 1 MiB, and doubles, never past size, as data
-// really arrives. A small stream that claims gigabytes thus costs about
+// declaration: the buffer starts at the compressed size (deflate expands
+// incompressible data by only a few percent at worst, so a stream
+// decompresses to at least nearly that many bytes) or 1 MiB, and doubles,
+// never past size, as data really arrives. A small stream that claims gigabytes thus costs about
 // twice what it holds, not what it claims, and a legitimate one is read in
 // one pass. what names the part being read for errors.
 func readGrowing(name, what string, r io.Reader, size int64, compressed int) ([]byte, error) {
