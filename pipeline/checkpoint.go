@@ -169,7 +169,7 @@ func (t *Trainer) stateBytes() ([]byte, error) {
 func (t *Trainer) loadState(path string) error {
 	named, err := ts.LoadMultiWithDevice(path, t.Device)
 	if err != nil {
-		return fmt.Errorf("load %s: %s", path, torchx.CleanError(err.Error()))
+		return fmt.Errorf("load %s: %w", path, torchx.Error(err))
 	}
 	byName := map[string]*ts.Tensor{}
 	for _, n := range named {
@@ -375,8 +375,8 @@ func (t *Trainer) Resume(dir string) error {
 		return err
 	}
 	wp := filepath.Join(dir, ck.Weights)
-	if err := t.VS.Load(wp); err != nil {
-		return fmt.Errorf("resume: load weights %s: %s", wp, torchx.CleanError(err.Error()))
+	if err := torchx.LoadWeights(t.VS, wp); err != nil {
+		return fmt.Errorf("resume: %w", err)
 	}
 	if ck.State != "" {
 		if err := t.loadState(filepath.Join(dir, ck.State)); err != nil {

@@ -17,16 +17,14 @@ import "C"
 
 import (
 	"errors"
-	"strings"
 	"unsafe"
 
 	lib "github.com/sugarme/gotch/libtch"
 	ts "github.com/sugarme/gotch/ts"
 )
 
-// lastErr returns the error libtorch left in gotch's per-thread error slot, if any, reduced to its
-// message: libtorch's c10::Error text continues with "Exception raised from …" and a C++
-// backtrace, which says nothing to a user.
+// lastErr returns the error libtorch left in gotch's per-thread error slot, if any, cut to its
+// message by Error.
 func lastErr() error {
 	p := C.get_and_reset_last_err()
 	if p == nil {
@@ -34,28 +32,7 @@ func lastErr() error {
 	}
 	s := C.GoString(p)
 	C.free(unsafe.Pointer(p))
-	return errors.New(CleanError(s))
-}
-
-// CleanError reduces a libtorch error text to its message: the lines before the C++ backtrace
-// ("Exception raised from …", "frame #0: …"), joined, without gotch's "Libtorch API Error:"
-// prefix and Go stack.
-func CleanError(s string) string {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "Libtorch API Error:")
-	var keep []string
-	for _, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "Exception raised from") || strings.HasPrefix(line, "frame #") || strings.HasPrefix(line, "goroutine ") {
-			break
-		}
-		if line != "" {
-			keep = append(keep, line)
-		}
-	}
-	if len(keep) == 0 {
-		return "libtorch error"
-	}
-	return strings.Join(keep, " ")
+	return Error(errors.New(s))
 }
 
 // cTensors copies the C handles of ts into C memory (freed by the caller with C.free).

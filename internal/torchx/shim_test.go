@@ -14,8 +14,8 @@ import (
 	ts "github.com/sugarme/gotch/ts"
 )
 
-// linearStore builds a VarStore holding one 4→3 linear layer (weight and bias) with fixed values.
-func linearStore(t *testing.T) (*nn.VarStore, *nn.Linear) {
+// sgdStore builds a VarStore holding one 4→3 linear layer (weight and bias) with fixed values.
+func sgdStore(t *testing.T) (*nn.VarStore, *nn.Linear) {
 	t.Helper()
 	ManualSeed(7)
 	vs := nn.NewVarStore(gotch.CPU)
@@ -73,9 +73,9 @@ func TestSGDMatchesLibtorch(t *testing.T) {
 		nesterov bool
 	}{{"plain", 0, 0, false}, {"momentum", 0.9, 0, false}, {"momentum+wd", 0.9, 5e-4, false}, {"nesterov+wd", 0.9, 1e-4, true}, {"wd only", 0, 1e-2, false}} {
 		t.Run(c.name, func(t *testing.T) {
-			vsA, linA := linearStore(t)
+			vsA, linA := sgdStore(t)
 			defer vsA.Destroy()
-			vsB, linB := linearStore(t)
+			vsB, linB := sgdStore(t)
 			defer vsB.Destroy()
 			ref, err := nn.NewSGDConfig(c.m, 0, c.wd, c.nesterov).Build(vsA, 0.1)
 			if err != nil {
@@ -174,9 +174,9 @@ func TestSGDBuffersRestore(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	ts.MustGradSetEnabled(true)
-	vsA, linA := linearStore(t)
+	vsA, linA := sgdStore(t)
 	defer vsA.Destroy()
-	vsB, linB := linearStore(t)
+	vsB, linB := sgdStore(t)
 	defer vsB.Destroy()
 	a, _ := NewSGD(trainable(vsA), 0.9, 0, 1e-3, true)
 	defer a.Close()
@@ -236,7 +236,7 @@ func TestSGDBuffersRestore(t *testing.T) {
 func TestSerializeTensors(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	vs, _ := linearStore(t)
+	vs, _ := sgdStore(t)
 	defer vs.Destroy()
 	vars := vs.Variables()
 	names := []string{"fc.bias", "fc.weight"}
@@ -278,11 +278,4 @@ func f32bytes(t *ts.Tensor) []byte {
 		b = append(b, byte(u), byte(u>>8), byte(u>>16), byte(u>>24))
 	}
 	return b
-}
-
-func TestCleanError(t *testing.T) {
-	in := "Libtorch API Error: PytorchStreamReader failed reading zip archive: failed finding central directory\nException raised from valid at ../caffe2/serialize/inline_container.cc:184 (most recent call first):\nframe #0: c10::Error::Error(...)\n"
-	if got, want := CleanError(in), "PytorchStreamReader failed reading zip archive: failed finding central directory"; got != want {
-		t.Errorf("CleanError = %q, want %q", got, want)
-	}
 }
