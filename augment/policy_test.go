@@ -79,7 +79,9 @@ func TestParseReadsParameters(t *testing.T) {
 		{"erase-p0.25", ds, &RandomErasing{P: 0.25, ScaleLo: 0.02, ScaleHi: 0.33, RatioLo: 0.3, RatioHi: 3.3}},
 		{"mixup", ds, &Mixup{Alpha: 0.3}},
 		{"ricap-a0.5", ds, &RICAP{Beta: 0.5}},
-		{"cutmix", ds, &CutMix{Alpha: 1}},
+		{"cutmix", ds, &CutMix{Alpha: 1, P: 1}},
+		{"cutmix-a1-p0.5", ds, &CutMix{Alpha: 1, P: 0.5}},
+		{"cutmix-p0.25-a2", ds, &CutMix{Alpha: 2, P: 0.25}},
 	}
 	for _, c := range cases {
 		p, err := Parse(c.policy, c.ds)
@@ -116,6 +118,8 @@ func TestParseErrorsNameTheBadToken(t *testing.T) {
 		{"mixup-a0", []string{`bad alpha 0 in "mixup-a0"`}, ErrBadPolicy},
 		{"mixup-a-1", []string{`bad parameter "a" in "mixup-a-1"`}, ErrBadPolicy},
 		{"erase-p2", []string{`bad p 2 in "erase-p2"`}, ErrBadPolicy},
+		{"cutmix-a1-p1.5", []string{`bad p 1.5 in "cutmix-a1-p1.5"`}, ErrBadPolicy},
+		{"mixup-p0.5", []string{`unknown parameter "p0.5" in "mixup-p0.5"`}, ErrBadPolicy},
 		{"cutout-0", []string{`bad size 0 in "cutout-0"`}, ErrBadPolicy},
 		{"standard-x", []string{`unknown parameter "x" in "standard-x"`}, ErrBadPolicy},
 		{"mixup+standard", []string{`mixer "mixup" before the last token`}, ErrBadPolicy},
@@ -200,6 +204,7 @@ func TestPipelineStringGolden(t *testing.T) {
 		{"standard+mixup-a0.3", "cifar10"},
 		{"standard+ricap-a0.3", "cifar10"},
 		{"standard+cutmix-a1", "cifar10"},
+		{"standard+cutmix-a1-p0.5", "cifar10"},
 		{"rand-n2-m4+standard+cutout-16", "cifar10"},
 		{"trivial+standard+erase-p0.25", "cifar10"},
 		{"autoaug-cifar10+standard+cutout-16", "cifar10"},
@@ -291,7 +296,7 @@ func TestCloneSameSeedSameOutput(t *testing.T) {
 // and filling a batch allocates nothing.
 func TestPipelinesAllocateNothingPerImage(t *testing.T) {
 	for _, policy := range []string{"standard", "rand-n2-m4+standard", "trivial+standard+erase-p0.5",
-		"autoaug-cifar10+standard+cutout-16", "standard+mixup", "standard+ricap", "standard+cutmix"} {
+		"autoaug-cifar10+standard+cutout-16", "standard+mixup", "standard+ricap", "standard+cutmix", "standard+cutmix-p0.5"} {
 		p, err := Parse(policy, cifar10(t))
 		if err != nil {
 			t.Fatal(err)
@@ -307,5 +312,26 @@ func TestPipelinesAllocateNothingPerImage(t *testing.T) {
 		if a := testing.AllocsPerRun(200, run); a != 0 {
 			t.Errorf("%s: %v allocations per batch", policy, a)
 		}
+	}
+}
+
+// TestOpsCutMixProbability: the structured form {name: cutmix, params:
+// {alpha: 1, p: 0.5}} is the policy token cutmix-a1-p0.5 and builds the same
+// mixer.
+func TestOpsCutMixProbability(t *testing.T) {
+	c := Config{Ops: []Op{{Name: "standard"}, {Name: "cutmix", Params: map[string]float64{"alpha": 1, "p": 0.5}}}}
+	c.DerivePolicy()
+	if c.Policy != "standard+cutmix-a1-p0.5" {
+		t.Fatalf("policy %q, want standard+cutmix-a1-p0.5", c.Policy)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Pipeline(cifar10(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := p.Mixer.(*CutMix); !ok || m.Alpha != 1 || m.P != 0.5 {
+		t.Errorf("mixer %+v, want CutMix alpha 1 p 0.5", p.Mixer)
 	}
 }

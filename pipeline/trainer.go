@@ -146,6 +146,7 @@ func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
 		return nil, err
 	}
 	t.Cfg.Sampler.N = t.Train.N
+	_, _, t.Cfg.Sampler.Steps = Iterations(t.Train.N, cfg.Train.Budget, cfg.Train.BatchSize, cfg.Train.Epochs) // infobatch anneals over the last steps
 	if err := t.Cfg.Sampler.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
 	}

@@ -24,8 +24,12 @@ type Config struct {
 	// BatchSize B, in examples. Used to check that ⌊N·b⌋ >= B (at least one step per
 	// epoch). Default 128.
 	BatchSize int `mapstructure:"-"`
-	// Epochs E is the planned number of epochs (infobatch's annealing uses it). Default 200.
+	// Epochs E is the planned number of epochs. Default 200.
 	Epochs int `mapstructure:"-"`
+	// Steps is T, the run's budget of optimizer steps (batches of BatchSize); infobatch
+	// anneals over its last (1−δ). The pipeline fills it with the T it trains for; 0 means
+	// the paper's T = E·⌊⌊N·b⌋/B⌋ (§1), see TotalSteps. Default 0.
+	Steps int `mapstructure:"-"`
 
 	// NoSmoothing drops the smoothing constant ε = mean(w) (paper §2.4) in p-sgd, c-sgd,
 	// loss-is and upper-bound-is (ablation). Default false.
@@ -46,8 +50,9 @@ type Config struct {
 	// InfoBatchRatio r is the fraction of below-mean-loss samples infobatch prunes per
 	// epoch, in (0, 1). Default 0.5.
 	InfoBatchRatio float64 `mapstructure:"infobatch_ratio"`
-	// InfoBatchAnneal δ is the fraction of the planned epochs during which infobatch
-	// prunes; epochs e >= δ·E use full data. In (0, 1]. Default 0.875.
+	// InfoBatchAnneal δ is the fraction of the run's optimizer steps (TotalSteps) during
+	// which infobatch prunes; epochs from the boundary nearest to step δ·T on use full
+	// data. In (0, 1]. Default 0.875.
 	InfoBatchAnneal float64 `mapstructure:"infobatch_anneal"`
 }
 
@@ -96,6 +101,9 @@ func (c *Config) Validate() error {
 	if c.Epochs <= 0 {
 		bad("sampler.epochs (%d) must be > 0", c.Epochs)
 	}
+	if c.Steps < 0 {
+		bad("sampler.steps (%d) must be >= 0", c.Steps)
+	}
 	if c.WarmupEpochs < 0 {
 		bad("sampler.warmup_epochs (%d) must be >= 0", c.WarmupEpochs)
 	}
@@ -118,6 +126,15 @@ func (c *Config) Validate() error {
 // (paper §1: the float product truncated, as Python's int(N*b)).
 func (c *Config) EpochSize() int {
 	return int(float64(c.N) * c.Budget)
+}
+
+// TotalSteps is T, the run's optimizer-step budget: Steps, or when Steps is 0 the paper's
+// E·⌊K/B⌋ with K = EpochSize() (§1), which is what the pipeline trains for.
+func (c *Config) TotalSteps() int {
+	if c.Steps > 0 {
+		return c.Steps
+	}
+	return c.Epochs * (c.EpochSize() / max(c.BatchSize, 1))
 }
 
 // SBEffectiveBeta is the β Selective Backprop uses: SBBeta, or 1/b − 1 when SBBeta is negative.
