@@ -14,6 +14,14 @@ import (
 	ts "github.com/sugarme/gotch/ts"
 )
 
+// lockGrad keeps the test on one OS thread with gradients enabled: libtorch's grad mode is per
+// thread, and another test's NoGrad may have left this thread's off.
+func lockGrad(t *testing.T) {
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
+	ts.MustGradSetEnabled(true)
+}
+
 // sgdStore builds a VarStore holding one 4→3 linear layer (weight and bias) with fixed values.
 func sgdStore(t *testing.T) (*nn.VarStore, *nn.Linear) {
 	t.Helper()
@@ -64,15 +72,14 @@ func values(tt []*ts.Tensor) [][]float32 {
 // torch::optim::SGD (gotch's nn.SGD) over several steps with a varying learning rate, for
 // every combination of momentum, weight decay and Nesterov.
 func TestSGDMatchesLibtorch(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	ts.MustGradSetEnabled(true)
+	lockGrad(t)
 	for _, c := range []struct {
 		name     string
 		m, wd    float64
 		nesterov bool
 	}{{"plain", 0, 0, false}, {"momentum", 0.9, 0, false}, {"momentum+wd", 0.9, 5e-4, false}, {"nesterov+wd", 0.9, 1e-4, true}, {"wd only", 0, 1e-2, false}} {
 		t.Run(c.name, func(t *testing.T) {
+			lockGrad(t) // a subtest runs on its own goroutine
 			vsA, linA := sgdStore(t)
 			defer vsA.Destroy()
 			vsB, linB := sgdStore(t)
@@ -116,9 +123,7 @@ func TestSGDMatchesLibtorch(t *testing.T) {
 // (float64): d = g + wd·p; buf = d, then m·buf + d; d = nesterov ? d + m·buf : buf; p −= lr·d.
 // The loss is Σ p², so g = 2p at every step.
 func TestSGDFollowsPyTorchRule(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	ts.MustGradSetEnabled(true)
+	lockGrad(t)
 	for _, nesterov := range []bool{false, true} {
 		m, wd := 0.9, 0.01
 		p0 := []float64{0.5, -1.5, 2}
@@ -171,9 +176,7 @@ func TestSGDFollowsPyTorchRule(t *testing.T) {
 // TestSGDBuffersRestore: restoring the momentum buffers into a fresh optimizer continues the run
 // exactly as the uninterrupted optimizer does.
 func TestSGDBuffersRestore(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	ts.MustGradSetEnabled(true)
+	lockGrad(t)
 	vsA, linA := sgdStore(t)
 	defer vsA.Destroy()
 	vsB, linB := sgdStore(t)
