@@ -131,21 +131,31 @@ func Diff(recorded, now Record) []string {
 		return m
 	}
 	inRec, inNow := has(recorded.Cells), has(now.Cells)
-	for _, r := range recorded.Cells {
-		if !inNow[r.Name] {
-			d = append(d, fmt.Sprintf("cell %s: in sweep.yaml, not in the grid", r.Name))
+	cellDiff := func(refs []CellRef, other map[string]bool, where string) {
+		var names []string
+		for _, r := range refs {
+			if !other[r.Name] {
+				names = append(names, r.Name)
+			}
+		}
+		for i, n := range names {
+			if i == maxCellLines {
+				d = append(d, fmt.Sprintf("... and %d more cells %s", len(names)-i, where))
+				break
+			}
+			d = append(d, fmt.Sprintf("cell %s: %s", n, where))
 		}
 	}
-	for _, r := range now.Cells {
-		if !inRec[r.Name] {
-			d = append(d, fmt.Sprintf("cell %s: in the grid, not in sweep.yaml", r.Name))
-		}
-	}
+	cellDiff(recorded.Cells, inNow, "in sweep.yaml, not in the grid")
+	cellDiff(now.Cells, inRec, "in the grid, not in sweep.yaml")
 	if settings == 0 && len(d) > 0 {
 		d = append(d, "(the grid is the same but its cells resolve differently: the configuration defaults or keys changed since sweep.yaml was written; use a new folder)")
 	}
 	return d
 }
+
+// maxCellLines caps the cells Diff lists on each side.
+const maxCellLines = 10
 
 // ErrGridChanged is returned (wrapped) when a grid does not match the folder's sweep.yaml.
 var ErrGridChanged = errors.New("the grid does not match the sweep folder's sweep.yaml")
