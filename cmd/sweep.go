@@ -490,7 +490,9 @@ func resultNote(res sweep.Result) string {
 	return ""
 }
 
-func seconds(s float64) string { return time.Duration(s * float64(time.Second)).Round(time.Second).String() }
+func seconds(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(time.Second).String()
+}
 
 // printResults is the closing table: every cell, what this run did, and why a cell failed.
 func printResults(w io.Writer, results []sweep.Result) {

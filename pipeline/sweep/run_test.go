@@ -124,7 +124,9 @@ func TestRunnerInterruptLeavesCellResumable(t *testing.T) {
 	cells := fakeCells(t, "hang", "ok")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan []Result)
-	go func() { done <- (&Runner{Dir: dir, Jobs: 1, Command: fakeCommand, KillGrace: 5 * time.Second}).Run(ctx, cells) }()
+	go func() {
+		done <- (&Runner{Dir: dir, Jobs: 1, Command: fakeCommand, KillGrace: 5 * time.Second}).Run(ctx, cells)
+	}()
 	for i := 0; ; i++ {
 		if _, err := os.Stat(filepath.Join(dir, cells[0].Name, "started")); err == nil {
 			break
