@@ -6,6 +6,7 @@
 #                                   write slurm.conf, start munged, slurmctld and slurmd, wait
 #                                   until the node is idle; does nothing when that is so already
 #   scripts/slurm-local.sh stop     stop the three daemons started here (by their pid files)
+#   scripts/slurm-local.sh running  exit 0 if the three daemons started here are running
 #   scripts/slurm-local.sh status   print sinfo
 #
 # The node is this machine as `slurmd -C` reports it (CPUs and memory), with
@@ -125,10 +126,16 @@ start() {
 
 stop() {
 	need_root
-	local f
+	local f pid i
 	for f in slurmd slurmctld munged; do
 		if alive $run/$f.pid; then
-			kill "$(cat $run/$f.pid)"
+			pid=$(cat $run/$f.pid)
+			kill "$pid"
+			for i in $(seq 1 50); do # up to 10 s, so that a start right after finds the ports free
+				kill -0 "$pid" 2>/dev/null || break
+				[ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ] && break
+				sleep 0.2
+			done
 		fi
 		rm -f $run/$f.pid
 	done
@@ -137,9 +144,10 @@ stop() {
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
+running) alive $run/munged.pid && alive $run/slurmctld.pid && alive $run/slurmd.pid ;;
 status) sinfo ;;
 *)
-	echo "usage: $0 start|stop|status" >&2
+	echo "usage: $0 start|stop|running|status" >&2
 	exit 2
 	;;
 esac
