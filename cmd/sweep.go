@@ -1,0 +1,662 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"budgetrain/augment"
+	"budgetrain/pipeline"
+	"budgetrain/pipeline/data"
+	"budgetrain/pipeline/sweep"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+// sweepOptions are the sweep command's own flags.
+type sweepOptions struct {
+	grid, preset, shard, backend string
+	jobs                         int
+	dryRun, retryFailed, wait    bool
+	slurm                        sweep.SlurmOptions
+}
+
+func newSweepCommand(o *options) *cobra.Command {
+	so := &sweepOptions{}
+	c := &cobra.Command{
+		Use:   "sweep --grid GRID.yaml --out DIR",
+		Short: "Train every cell of a grid of configurations into DIR; rerunning continues where it stopped",
+		Long: `Expand a grid file (base settings, key → list of values, include/exclude cells) or a
+built-in preset into cells, and train each cell into its own run folder DIR/<name>, named by
+the values that vary plus a hash of its resolved configuration. DIR/sweep.yaml records the grid.
+
+Rerunning is idempotent: finished cells are skipped, interrupted ones resume from their
+checkpoint, failed ones are retried only with --retry-failed. A grid that differs from
+DIR/sweep.yaml is refused with the differences; without --grid and --preset the recorded grid
+is used. Each cell trains in a child process ("budgetrain train"); one failing cell does not
+stop the others, and the exit status is non-zero if any failed.
+
+--set, --seed and --device given here override the grid's base settings (and are recorded).
+BUDGETRAIN_* environment variables are ignored: a cell is a function of the grid alone, also
+in a Slurm task whose environment differs.
+
+Presets: ` + strings.Join(sweep.Presets(), ", ") + ` (docs/sweep.md).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSweep(cmd, o, so) },
+	}
+	f := c.Flags()
+	f.StringVar(&so.grid, "grid", "", "grid file (YAML: base, grid, include, exclude)")
+	f.StringVar(&so.preset, "preset", "", "built-in grid: "+strings.Join(sweep.Presets(), ", "))
+	f.BoolVar(&so.dryRun, "dry-run", false, "list the cells and their optimizer steps, run nothing")
+	f.IntVar(&so.jobs, "jobs", 1, "cells trained at the same time; libtorch threads are split between them")
+	f.StringVar(&so.shard, "shard", "", "run only slice i/n of the cells (cell k is in slice k mod n); default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT")
+	f.BoolVar(&so.retryFailed, "retry-failed", false, "rerun cells whose last attempt failed (resuming their checkpoint if any)")
+	f.StringVar(&so.backend, "backend", "local", "local (child processes on this machine) or slurm (one job array, a task per cell)")
+	f.IntVar(&so.slurm.CPUs, "slurm-cpus", 0, "slurm: CPUs per task (--cpus-per-task; also the task's libtorch threads)")
+	f.IntVar(&so.slurm.GPUs, "slurm-gpus", 0, "slurm: GPUs per task (--gres=gpu:N)")
+	f.StringVar(&so.slurm.Time, "slurm-time", "", "slurm: time limit per task, e.g. 12:00:00")
+	f.StringVar(&so.slurm.Mem, "slurm-mem", "", "slurm: memory per task, e.g. 8G")
+	f.StringVar(&so.slurm.Partition, "slurm-partition", "", "slurm: partition")
+	f.IntVar(&so.slurm.Throttle, "slurm-throttle", 0, "slurm: at most this many tasks at once (0 = no limit)")
+	f.StringVar(&so.slurm.JobName, "slurm-job-name", "budgetrain-sweep", "slurm: job name")
+	f.StringArrayVar(&so.slurm.Extra, "slurm-opt", nil, "slurm: another sbatch option, e.g. --slurm-opt=--account=abc (repeatable)")
+	f.BoolVar(&so.wait, "wait", false, "slurm: wait until every task has ended, then show the status")
+	c.AddCommand(newSweepStatusCommand())
+	return c
+}
+
+func newSweepStatusCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status DIR",
+		Short: "Show which cells of the sweep in DIR are done, running, failed, interrupted or pending",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rec, err := readRecord(args[0])
+			if err != nil {
+				return err
+			}
+			if rec == nil {
+				return fmt.Errorf("sweep status: %s has no %s", args[0], sweep.RecordFile)
+			}
+			printStatus(cmd.OutOrStdout(), args[0], rec.Cells)
+			return nil
+		},
+	}
+}
+
+func runSweep(cmd *cobra.Command, o *options, so *sweepOptions) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	dir := o.out
+	if dir == "" {
+		return errors.New("sweep: --out DIR is required (the sweep folder)")
+	}
+	if so.backend != "local" && so.backend != "slurm" {
+		return fmt.Errorf("sweep: --backend %q: want local or slurm", so.backend)
+	}
+	if so.jobs < 1 {
+		return fmt.Errorf("sweep: --jobs (%d) must be >= 1", so.jobs)
+	}
+	keys := configKeys()
+	recorded, err := readRecord(dir)
+	if err != nil {
+		return err
+	}
+	spec, err := loadSpec(so, recorded, keys)
+	if err != nil {
+		return err
+	}
+	if err := overrideBase(cmd, o, &spec, keys); err != nil {
+		return err
+	}
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, EnvPrefix+"_") {
+			fmt.Fprintf(stderr, "sweep: ignoring %s (cells take their settings from the grid only)\n", k)
+		}
+	}
+	cells, dups, err := sweep.Plan(spec, resolveCell)
+	if err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	if dups > 0 {
+		fmt.Fprintf(stderr, "sweep: %d cells resolve to the same configuration as an earlier cell and are kept once\n", dups)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for _, c := range cells {
+		cfg := c.Data.(pipeline.Config)
+		cfg.Name, cfg.Out = c.Name, filepath.Join(abs, c.Name)
+		if c.File, err = pipeline.ConfigYAML(cfg); err != nil {
+			return err
+		}
+	}
+	rec := sweep.NewRecord(spec, cells)
+	if err := sweep.Check(dir, recorded, rec); err != nil {
+		return err
+	}
+	shard, err := pickShard(so)
+	if err != nil {
+		return err
+	}
+	selected := shard.Select(cells)
+	if so.dryRun {
+		printPlan(stdout, dir, cells, selected, shard)
+		if so.backend == "slurm" {
+			fmt.Fprintf(stdout, "\njob script (not submitted):\n%s", slurmOptions(so, abs, cells, pendingIndices(abs, cells, so.retryFailed)).Script())
+		}
+		return nil
+	}
+	if recorded == nil {
+		if err := sweep.WriteRecord(dir, rec); err != nil {
+			return err
+		}
+	}
+	if so.backend == "slurm" {
+		return submitSlurm(cmd.Context(), stdout, so, abs, cells)
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runLocal(ctx, stdout, stderr, so, abs, spec, selected, shard)
+}
+
+// configKeys are the flat config keys with their defaults ([]any marks a list-valued key).
+func configKeys() map[string]any { return pipeline.FlatConfig(pipeline.Default()) }
+
+// readRecord reads DIR/sweep.yaml with viper; nil when there is none.
+func readRecord(dir string) (*sweep.Record, error) {
+	path := filepath.Join(dir, sweep.RecordFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	raw, err := readYAML(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := sweep.ParseRecord(raw, configKeys())
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return &rec, nil
+}
+
+// readYAML reads a YAML file (or content, when path is "") with a fresh viper.
+func readYAML(path string, content []byte) (map[string]any, error) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	var err error
+	if path != "" {
+		v.SetConfigFile(path)
+		err = v.ReadInConfig()
+	} else {
+		err = v.ReadConfig(bytes.NewReader(content))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read grid %s: %w", path, err)
+	}
+	return v.AllSettings(), nil
+}
+
+// loadSpec reads the grid from --grid, --preset or the folder's sweep.yaml.
+func loadSpec(so *sweepOptions, recorded *sweep.Record, keys map[string]any) (sweep.Spec, error) {
+	var raw map[string]any
+	var err error
+	switch {
+	case so.grid != "" && so.preset != "":
+		return sweep.Spec{}, errors.New("sweep: give --grid or --preset, not both")
+	case so.grid != "":
+		raw, err = readYAML(so.grid, nil)
+	case so.preset != "":
+		var b []byte
+		if b, err = sweep.Preset(so.preset); err == nil {
+			raw, err = readYAML("", b)
+		}
+	case recorded != nil:
+		return recorded.Spec, nil
+	default:
+		return sweep.Spec{}, errors.New("sweep: give --grid GRID.yaml or --preset NAME (or --out a folder with a sweep.yaml)")
+	}
+	if err != nil {
+		return sweep.Spec{}, err
+	}
+	return sweep.ParseSpec(raw, keys)
+}
+
+// overrideBase applies --set, and --seed and --device when given, to the grid's base.
+func overrideBase(cmd *cobra.Command, o *options, spec *sweep.Spec, keys map[string]any) error {
+	set := map[string]any{}
+	if cmd.Flags().Changed("seed") {
+		set["seed"] = o.seed
+	}
+	if cmd.Flags().Changed("device") {
+		set["device"] = o.device
+	}
+	var bad []string
+	for _, s := range o.sets {
+		k, v, ok := strings.Cut(s, "=")
+		if _, known := keys[k]; !ok || !known {
+			bad = append(bad, fmt.Sprintf("--set %q: want key=value with a known key", s))
+			continue
+		}
+		set[k] = v
+	}
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		varied := spec.Grid[k] != nil
+		for _, inc := range spec.Include {
+			varied = varied || inc[k] != nil
+		}
+		switch {
+		case varied:
+			bad = append(bad, fmt.Sprintf("%s is varied by the grid; it cannot be overridden for all cells", k))
+		case slices.Contains(sweep.Reserved, k):
+			bad = append(bad, fmt.Sprintf("%s is set by the sweep for every cell", k))
+		default:
+			spec.Base[k] = set[k]
+		}
+	}
+	if len(bad) > 0 {
+		return errors.New("sweep: " + strings.Join(bad, "\n  "))
+	}
+	return nil
+}
+
+// resolveCell resolves a cell's settings over the defaults as `train --config` resolves a
+// file (same decoding, same validation), without environment or flags.
+func resolveCell(settings map[string]any) (sweep.Resolved, error) {
+	v := viper.New()
+	def := configKeys()
+	def["out"] = ""            // set per cell
+	def["augment.policy"] = "" // derived from augment.ops, else "standard"
+	for k, val := range def {
+		v.SetDefault(k, val)
+	}
+	for k, val := range settings {
+		v.Set(k, val)
+	}
+	var cfg pipeline.Config
+	err := v.UnmarshalExact(&cfg, func(dc *mapstructure.DecoderConfig) {
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToSliceHookFunc(","),
+			mapstructure.StringToTimeDurationHookFunc(),
+		)
+		dc.WeaklyTypedInput = true
+	})
+	if err != nil {
+		return sweep.Resolved{}, fmt.Errorf("config: %w", err)
+	}
+	cfg.Augment.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return sweep.Resolved{}, err
+	}
+	if err := checkCombination(cfg); err != nil {
+		return sweep.Resolved{}, err
+	}
+	return sweep.Resolved{Config: pipeline.FlatConfig(cfg), Steps: plannedSteps(cfg), Data: cfg}, nil
+}
+
+// checkCombination catches, before any cell starts, what NewTrainer would refuse only after
+// loading the data: Selective Backprop with a batch mixer.
+func checkCombination(cfg pipeline.Config) error {
+	if cfg.Sampler.Method != "selective-backprop" {
+		return nil
+	}
+	info, err := data.Lookup(cfg.Dataset.Name)
+	if err != nil || info.H == 0 {
+		return nil
+	}
+	p, err := augment.Parse(cfg.Augment.Policy, augment.DatasetInfo{H: info.H, W: info.W, C: info.C, FlipProb: info.FlipProb, Pad: info.Pad, Mean: info.Mean, Std: info.Std})
+	if err == nil && p.Mixer != nil {
+		return fmt.Errorf("sampler.method selective-backprop cannot be combined with batch mixing (augment.policy %q)", cfg.Augment.Policy)
+	}
+	return nil
+}
+
+// trainSizes are the training-set sizes of the fixed datasets (spec §4; Fashion-MNIST and MNIST
+// have 60,000), for counting steps without reading the data.
+var trainSizes = map[string]int{
+	"cifar10": 50000, "cifar100": 50000, "svhn": 73257, "mini-imagenet": 50000,
+	"mnist": 60000, "fashion-mnist": 60000,
+}
+
+// plannedSteps is T = E·⌊⌊N·b⌋/B⌋ with N from the dataset's known size after
+// dataset.train_limit and the validation split (0 when the size is not known: image folders).
+func plannedSteps(cfg pipeline.Config) int {
+	n, ok := trainSizes[cfg.Dataset.Name]
+	if !ok {
+		return 0
+	}
+	if l := cfg.Dataset.TrainLimit; l > 0 && l < n {
+		n = l
+	}
+	if cfg.Dataset.Validation {
+		info, _ := data.Lookup(cfg.Dataset.Name)
+		vs := cfg.Dataset.ValSamples
+		if vs == 0 {
+			vs = info.ValSamples
+		}
+		if k := len(info.Classes); k > 0 {
+			n -= vs / k * k
+		}
+	}
+	_, _, t := pipeline.Iterations(n, cfg.Train.Budget, cfg.Train.BatchSize, cfg.Train.Epochs)
+	return t
+}
+
+func pickShard(so *sweepOptions) (sweep.Shard, error) {
+	if so.shard != "" {
+		return sweep.ParseShard(so.shard)
+	}
+	if so.backend == "slurm" {
+		return sweep.All, nil
+	}
+	s, _, err := sweep.SlurmShard()
+	return s, err
+}
+
+// cellThreads is each cell's libtorch thread count: the grid's own threads key if it sets one
+// (0), else the Slurm task's CPUs, else this machine's cores split between the jobs.
+func cellThreads(spec sweep.Spec, jobs int) int {
+	if _, ok := spec.Base["threads"]; ok {
+		return 0
+	}
+	if spec.Grid["threads"] != nil || slices.ContainsFunc(spec.Include, func(m map[string][]any) bool { return m["threads"] != nil }) {
+		return 0
+	}
+	if n, err := strconv.Atoi(os.Getenv("SLURM_CPUS_PER_TASK")); err == nil && n > 0 {
+		return n
+	}
+	return max(1, runtime.NumCPU()/jobs)
+}
+
+// childCommand runs `budgetrain train` for a cell with this same binary: from the cell's
+// configuration file, or `train --resume` for an interrupted cell. The child gets this process's
+// environment without BUDGETRAIN_* variables, which would otherwise override the cell's file.
+func childCommand(exe string, threads int) func(c *sweep.Cell, dir string, resume bool) *exec.Cmd {
+	return func(c *sweep.Cell, dir string, resume bool) *exec.Cmd {
+		args := []string{"train", "--config", filepath.Join(dir, sweep.CellFile)}
+		if threads > 0 {
+			args = append(args, "--set", "threads="+strconv.Itoa(threads))
+		}
+		if resume { // the checkpoint's own configuration, threads included
+			args = []string{"train", "--resume", dir}
+		}
+		cmd := exec.Command(exe, args...)
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, EnvPrefix+"_") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		return cmd
+	}
+}
+
+func runLocal(ctx context.Context, stdout, stderr io.Writer, so *sweepOptions, dir string, spec sweep.Spec, cells []*sweep.Cell, shard sweep.Shard) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("sweep: find this binary: %w", err)
+	}
+	threads := cellThreads(spec, so.jobs)
+	what := fmt.Sprintf("%d cells", len(cells))
+	if shard != sweep.All {
+		what += " of shard " + shard.String()
+	}
+	fmt.Fprintf(stdout, "sweep %s: %s, %d at a time, %d libtorch threads each; logs in <cell>/%s\n", dir, what, so.jobs, threads, sweep.LogFile)
+	bar := progressbar.NewOptions(len(cells),
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetDescription("sweep"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("cells"),
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
+	)
+	eta := sweep.NewETA(so.jobs, cells)
+	running, failed := 0, 0
+	describe := func() {
+		d := fmt.Sprintf("running %d, failed %d", running, failed)
+		if left, ok := eta.Left(); ok {
+			d += fmt.Sprintf(", ETA %s (%.3f s/step measured)", left, eta.SecondsPerStep())
+		}
+		bar.Describe(d)
+	}
+	r := &sweep.Runner{Dir: dir, Jobs: so.jobs, RetryFailed: so.retryFailed, Command: childCommand(exe, threads),
+		Event: func(res sweep.Result) {
+			if res.Status == sweep.Running && (res.Action == sweep.Started || res.Action == sweep.Resumed) {
+				running++
+				fmt.Fprintf(stdout, "\r%s %s\n", map[sweep.Action]string{sweep.Started: "start ", sweep.Resumed: "resume"}[res.Action], res.Cell.Name)
+				describe()
+				return
+			}
+			if res.Action == sweep.Started || res.Action == sweep.Resumed {
+				running--
+			}
+			if res.Status == sweep.Failed {
+				failed++
+			}
+			eta.Finished(res.Cell, res.StepsRun, res.Seconds)
+			fmt.Fprintf(stdout, "\r%-7s %s%s\n", res.Status, res.Cell.Name, resultNote(res))
+			describe()
+			bar.Add(1)
+		}}
+	results := r.Run(ctx, cells)
+	bar.Finish()
+	fmt.Fprintln(stdout)
+	printResults(stdout, results)
+	var nFailed, nLeft int
+	for _, res := range results {
+		switch {
+		case res.Status == sweep.Failed:
+			nFailed++
+		case res.Status != sweep.Done && res.Status != sweep.Running:
+			nLeft++
+		}
+	}
+	switch {
+	case nFailed > 0:
+		hint := "fix the cause and rerun with --retry-failed"
+		return fmt.Errorf("sweep: %d of %d cells failed (see the table above and each cell's %s); %s", nFailed, len(results), sweep.LogFile, hint)
+	case ctx.Err() != nil:
+		return fmt.Errorf("sweep: interrupted with %d cells left; rerun the same command to continue: %w", nLeft, ctx.Err())
+	}
+	return nil
+}
+
+func resultNote(res sweep.Result) string {
+	switch {
+	case res.Status == sweep.Done && res.Action == sweep.Skipped:
+		return " (already done)"
+	case res.Status == sweep.Done && res.Summary != nil:
+		return fmt.Sprintf(": test acc %.4f, %d steps in %s", res.Summary.FinalTestAcc, res.StepsRun, seconds(res.Seconds))
+	case res.Err != "":
+		return ": " + res.Err
+	}
+	return ""
+}
+
+func seconds(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(time.Second).String()
+}
+
+// printResults is the closing table: every cell, what this run did, and why a cell failed.
+func printResults(w io.Writer, results []sweep.Result) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CELL\tTHIS RUN\tSTATUS\tTEST ACC\tTIME\tWHY")
+	count := map[sweep.Status]int{}
+	for _, r := range results {
+		acc, t := "-", "-"
+		if r.Summary != nil && r.Summary.Completed {
+			acc = fmt.Sprintf("%.4f", r.Summary.FinalTestAcc)
+		}
+		if r.Seconds > 0 {
+			t = seconds(r.Seconds)
+		}
+		why := r.Err
+		if r.Status == sweep.Done {
+			why = ""
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Cell.Name, r.Action, r.Status, acc, t, oneLine(why))
+		count[r.Status]++
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d cells: %s\n", len(results), countLine(count))
+}
+
+func countLine(count map[sweep.Status]int) string {
+	var parts []string
+	for _, s := range []sweep.Status{sweep.Done, sweep.Running, sweep.Failed, sweep.Interrupted, sweep.Pending} {
+		parts = append(parts, fmt.Sprintf("%d %s", count[s], s))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 160 {
+		s = s[:157] + "..."
+	}
+	return s
+}
+
+// printPlan is the dry run: every cell with its steps and current status.
+func printPlan(w io.Writer, dir string, all, selected []*sweep.Cell, shard sweep.Shard) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tCELL\tSTEPS\tSTATUS")
+	for _, c := range selected {
+		steps := "?"
+		if c.Steps > 0 {
+			steps = strconv.Itoa(c.Steps)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Index, c.Name, steps, sweep.ReadState(filepath.Join(dir, c.Name)).Status)
+	}
+	tw.Flush()
+	of := ""
+	if shard != sweep.All {
+		of = fmt.Sprintf(" (shard %s of %d cells)", shard, len(all))
+	}
+	unknown := 0
+	for _, c := range selected {
+		if c.Steps == 0 {
+			unknown++
+		}
+	}
+	fmt.Fprintf(w, "%d cells%s, %s optimizer steps in total", len(selected), of, groupDigits(sweep.TotalSteps(selected)))
+	if unknown > 0 {
+		fmt.Fprintf(w, " (%d cells of unknown dataset size not counted)", unknown)
+	}
+	fmt.Fprintln(w)
+}
+
+// groupDigits writes n with thousands separators: 5171400 → 5,171,400.
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, ch := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(ch)
+	}
+	return b.String()
+}
+
+// printStatus is `sweep status`: every recorded cell's state.
+func printStatus(w io.Writer, dir string, cells []sweep.CellRef) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CELL\tSTATUS\tSTEPS\tTEST ACC\tNOTE")
+	var states []sweep.State
+	for _, c := range cells {
+		st := sweep.ReadState(filepath.Join(dir, c.Name))
+		states = append(states, st)
+		steps, acc, note := fmt.Sprintf("%d/%d", st.Step, c.Steps), "-", ""
+		if st.Summary != nil {
+			steps = fmt.Sprintf("%d/%d", st.Summary.Iterations, st.Summary.Planned)
+			if st.Summary.Completed {
+				acc = fmt.Sprintf("%.4f", st.Summary.FinalTestAcc)
+			}
+		}
+		switch {
+		case st.Status == sweep.Running && st.Runner != nil:
+			note = fmt.Sprintf("pid %d on %s since %s", st.Runner.PID, st.Runner.Host, st.Runner.Started.Local().Format(time.DateTime))
+			if st.Runner.SlurmJob != "" {
+				note += fmt.Sprintf(", slurm job %s_%s", st.Runner.SlurmJob, st.Runner.SlurmTask)
+			}
+		case st.Status == sweep.Failed:
+			note = fmt.Sprintf("attempt %d: %s", st.Failure.Attempt, oneLine(st.Failure.Error))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, st.Status, steps, acc, note)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d cells: %s\n", len(cells), countLine(sweep.Counts(states)))
+}
+
+// pendingIndices are the cells a Slurm array must run: all but the done ones (and the failed
+// ones, unless retrying).
+func pendingIndices(dir string, cells []*sweep.Cell, retryFailed bool) []int {
+	var idx []int
+	for _, c := range cells {
+		switch sweep.ReadState(filepath.Join(dir, c.Name)).Status {
+		case sweep.Done, sweep.Running:
+			continue
+		case sweep.Failed:
+			if !retryFailed {
+				continue
+			}
+		}
+		idx = append(idx, c.Index)
+	}
+	return idx
+}
+
+func slurmOptions(so *sweepOptions, dir string, cells []*sweep.Cell, indices []int) sweep.SlurmOptions {
+	o := so.slurm
+	o.Exe, _ = os.Executable()
+	o.Dir, o.Cells, o.Indices = dir, len(cells), indices
+	o.WorkDir, _ = os.Getwd()
+	if so.retryFailed {
+		o.TaskArgs = append(o.TaskArgs, "--retry-failed")
+	}
+	return o
+}
+
+// submitSlurm submits the cells still to run as one job array and, with --wait, waits for it
+// and shows the status.
+func submitSlurm(ctx context.Context, w io.Writer, so *sweepOptions, dir string, cells []*sweep.Cell) error {
+	idx := pendingIndices(dir, cells, so.retryFailed)
+	if len(idx) == 0 {
+		fmt.Fprintf(w, "sweep %s: nothing to submit (every cell is done, running, or failed without --retry-failed)\n", dir)
+		printStatus(w, dir, sweep.NewRecord(sweep.Spec{}, cells).Cells)
+		return nil
+	}
+	o := slurmOptions(so, dir, cells, idx)
+	if so.wait {
+		fmt.Fprintf(w, "sweep %s: submitting %d of %d cells as a job array (--array=%s) and waiting\n", dir, len(idx), len(cells), sweep.ArraySpec(idx, o.Throttle))
+	}
+	id, err := sweep.Submit(ctx, o, so.wait)
+	if id != "" {
+		fmt.Fprintf(w, "submitted slurm job %s: %d tasks, script and task output in %s\n", id, len(idx), filepath.Join(dir, sweep.SlurmDir))
+	}
+	if so.wait || err != nil {
+		printStatus(w, dir, sweep.NewRecord(sweep.Spec{}, cells).Cells)
+	}
+	if err == nil && !so.wait {
+		fmt.Fprintf(w, "follow it with `budgetrain sweep status %s` (or squeue -j %s)\n", dir, id)
+	}
+	return err
+}

@@ -1,0 +1,56 @@
+package sweep
+
+import "time"
+
+// ETA estimates the time left from the cells measured so far: wall seconds per optimizer step
+// of the cells that ran in this invocation, times the planned steps still to run, spread over
+// the parallel jobs (no more than there are cells left).
+type ETA struct {
+	Jobs      int
+	seconds   float64 // wall time of measured attempts
+	steps     int     // optimizer steps those attempts ran
+	leftSteps int     // planned steps of the cells still to finish
+	leftCells int
+}
+
+// NewETA starts an estimate for cells that are still to run.
+func NewETA(jobs int, cells []*Cell) *ETA {
+	e := &ETA{Jobs: max(jobs, 1)}
+	for _, c := range cells {
+		e.leftSteps += c.Steps
+		e.leftCells++
+	}
+	return e
+}
+
+// Finished records a cell that ended this invocation after running steps steps in seconds; a
+// cell that did not run (skipped or failed at once) passes steps 0 and only leaves the count.
+func (e *ETA) Finished(c *Cell, steps int, seconds float64) {
+	e.leftSteps -= c.Steps
+	e.leftCells--
+	if steps > 0 {
+		e.steps += steps
+		e.seconds += seconds
+	}
+}
+
+// Left returns the estimated time left, and false while no cell has been measured.
+func (e *ETA) Left() (time.Duration, bool) {
+	if e.steps == 0 {
+		return 0, false
+	}
+	if e.leftCells <= 0 {
+		return 0, true
+	}
+	par := min(e.Jobs, e.leftCells)
+	s := float64(max(e.leftSteps, 0)) * e.seconds / float64(e.steps) / float64(par)
+	return time.Duration(s * float64(time.Second)).Round(time.Second), true
+}
+
+// SecondsPerStep is the measured wall time per optimizer step of one job.
+func (e *ETA) SecondsPerStep() float64 {
+	if e.steps == 0 {
+		return 0
+	}
+	return e.seconds / float64(e.steps)
+}

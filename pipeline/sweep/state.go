@@ -1,0 +1,171 @@
+package sweep
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// Status is where a cell stands.
+type Status int
+
+const (
+	Pending     Status = iota // nothing usable in its folder yet
+	Running                   // a process holds the cell's lock
+	Done                      // summary.json says completed
+	Failed                    // the last attempt failed (failed.json); rerun with RetryFailed
+	Interrupted               // a checkpoint without a completed summary: the next run resumes it
+)
+
+func (s Status) String() string {
+	return [...]string{"pending", "running", "done", "failed", "interrupted"}[s]
+}
+
+// Summary holds the fields of a run's summary.json the sweep reads.
+type Summary struct {
+	Completed    bool    `json:"completed"`
+	FinalTestAcc float64 `json:"final_test_acc"`
+	BestTestAcc  float64 `json:"best_test_acc"`
+	Iterations   int     `json:"iterations"`
+	Planned      int     `json:"planned_iterations"`
+	TrainSeconds float64 `json:"train_seconds"`
+}
+
+// Failure is failed.json.
+type Failure struct {
+	Error    string    `json:"error"`
+	ExitCode int       `json:"exit_code"`
+	At       time.Time `json:"at"`
+	Attempt  int       `json:"attempt"`
+	Seconds  float64   `json:"seconds"`
+	Log      string    `json:"log"` // the cell's log file, relative to the cell folder
+}
+
+// RunnerInfo identifies the process running a cell (running.json).
+type RunnerInfo struct {
+	PID       int       `json:"pid"` // the sweep process holding the lock
+	ChildPID  int       `json:"child_pid,omitempty"`
+	Host      string    `json:"host"`
+	Started   time.Time `json:"started"`
+	Resumed   bool      `json:"resumed"`
+	SlurmJob  string    `json:"slurm_job,omitempty"`
+	SlurmTask string    `json:"slurm_array_task,omitempty"`
+}
+
+// State is what a cell folder says about the cell.
+type State struct {
+	Status  Status
+	Summary *Summary    // summary.json, if any
+	Failure *Failure    // failed.json, if any
+	Runner  *RunnerInfo // running.json, when Running
+	Epoch   int         // epochs done according to checkpoint.json
+	Step    int         // optimizer steps done according to checkpoint.json
+}
+
+// ReadState inspects the cell folder dir. A cell is Running while another process holds its
+// lock (flock: released when that process dies, so a killed sweep never leaves a stale
+// "running" behind), else Done, Failed, Interrupted or Pending in that order.
+func ReadState(dir string) State { return readState(dir, true) }
+
+// readState is ReadState; a caller holding the lock itself passes checkLock false.
+func readState(dir string, checkLock bool) State {
+	var st State
+	if s, err := readJSON[Summary](filepath.Join(dir, SummaryFile)); err == nil {
+		st.Summary = &s
+	}
+	if f, err := readJSON[Failure](filepath.Join(dir, FailedFile)); err == nil {
+		st.Failure = &f
+	}
+	ck, ckErr := readJSON[struct{ Epoch, Step int }](filepath.Join(dir, CheckpointFile))
+	st.Epoch, st.Step = ck.Epoch, ck.Step
+	switch {
+	case checkLock && lockedByOther(dir):
+		st.Status = Running
+		if r, err := readJSON[RunnerInfo](filepath.Join(dir, RunningFile)); err == nil {
+			st.Runner = &r
+		}
+	case st.Summary != nil && st.Summary.Completed:
+		st.Status = Done
+	case st.Failure != nil:
+		st.Status = Failed
+	case ckErr == nil:
+		st.Status = Interrupted
+	default:
+		st.Status = Pending
+	}
+	return st
+}
+
+func readJSON[T any](path string) (T, error) {
+	var v T
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return v, err
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, fmt.Errorf("read %s: %w", path, err)
+	}
+	return v, nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, append(b, '\n'))
+}
+
+// ErrLocked is returned by Lock when another process runs the cell.
+var ErrLocked = errors.New("cell is being run by another process")
+
+// Lock takes the cell folder's lock (creating the folder). The lock is an flock on dir/.lock,
+// which the kernel drops when the holder exits, however it exits.
+func Lock(dir string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create cell folder: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, LockFile), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock cell: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, ErrLocked
+		}
+		return nil, fmt.Errorf("lock cell %s: %w", dir, err)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// lockedByOther reports whether some open file description other than one we would make now
+// holds the cell's lock. It never creates the folder.
+func lockedByOther(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, LockFile))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return errors.Is(err, syscall.EWOULDBLOCK)
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
+}
+
+// Counts tallies states by status.
+func Counts(states []State) map[Status]int {
+	m := map[Status]int{}
+	for _, s := range states {
+		m[s.Status]++
+	}
+	return m
+}
