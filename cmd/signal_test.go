@@ -11,15 +11,6 @@ import (
 	"testing"
 )
 
-// TestMain lets a test start this test binary as the budgetrain command (BUDGETRAIN_TEST_CLI=1),
-// so that real signals can be sent to a real training process.
-func TestMain(m *testing.M) {
-	if os.Getenv("BUDGETRAIN_TEST_CLI") == "1" {
-		os.Exit(Execute())
-	}
-	os.Exit(m.Run())
-}
-
 // TestSignalsThenResumeEqualUninterrupted: SIGINT or SIGKILL sent to a training process after
 // its first or second epoch line, then `train --resume`, gives the uninterrupted run's model.pt
 // and model.onnx byte for byte and every epoch's metrics line exactly once.
@@ -47,7 +38,7 @@ func TestSignalsThenResumeEqualUninterrupted(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			out := t.TempDir()
 			cmd := exec.Command(os.Args[0], args(out)...)
-			cmd.Env = append(os.Environ(), "BUDGETRAIN_TEST_CLI=1")
+			cmd.Env = append(os.Environ(), asBudgetrain+"=1") // TestMain (sweep_test.go) runs the CLI
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)

@@ -290,10 +290,11 @@ func resolveCell(settings map[string]any) (sweep.Resolved, error) {
 	for k, val := range settings {
 		v.Set(k, val)
 	}
-	var cfg pipeline.Config
+	cfg := pipeline.DefaultConfig()
 	err := v.UnmarshalExact(&cfg, func(dc *mapstructure.DecoderConfig) {
 		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
-			mapstructure.StringToSliceHookFunc(","),
+			rejectNegativeUnsigned, // the hooks of resolve (root.go)
+			commaListToSlice,
 			mapstructure.StringToTimeDurationHookFunc(),
 		)
 		dc.WeaklyTypedInput = true
@@ -301,8 +302,15 @@ func resolveCell(settings map[string]any) (sweep.Resolved, error) {
 	if err != nil {
 		return sweep.Resolved{}, fmt.Errorf("config: %w", err)
 	}
-	cfg.Augment.EnsureDefaults()
-	if err := cfg.Validate(); err != nil {
+	if cfg.Augment.Policy == "" && len(cfg.Augment.Ops) == 0 {
+		cfg.Augment.Policy = augment.DefaultPolicy
+	}
+	cfg.Augment.DerivePolicy()
+	check := cfg
+	if check.Out == "" {
+		check.Out = "cell" // each cell's folder is set when it runs
+	}
+	if err := check.Validate(); err != nil {
 		return sweep.Resolved{}, err
 	}
 	if err := checkCombination(cfg); err != nil {

@@ -181,7 +181,7 @@ var runFiles = []string{pipeline.ConfigFile, pipeline.CheckpointFile, pipeline.M
 // files so that nothing of it mixes with the new run).
 func prepareRunFolder(cfg pipeline.Config, force bool) error {
 	if !validName(cfg.Name) {
-		return fmt.Errorf("name %q must be a plain name (letters, digits, '.', '_', '-'; no '/', not '.' or '..')", cfg.Name)
+		return fmt.Errorf("name %q must be a plain name (one folder: no '/' or '\\', not '.' or '..')", cfg.Name)
 	}
 	out := filepath.Clean(cfg.Out)
 	if abs, err := filepath.Abs(out); err == nil && filepath.Dir(abs) == abs {
@@ -219,16 +219,10 @@ func prepareRunFolder(cfg pipeline.Config, force bool) error {
 	return nil
 }
 
+// validName reports whether s names one folder: not empty, not "." or "..", without a path
+// separator or NUL (sweep cells are named like "method=p-sgd_budget=0.3_1a2b3c").
 func validName(s string) bool {
-	if s == "" || s == "." || s == ".." {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
+	return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, "/\\\x00")
 }
 
 // completedRun reports whether dir holds a finished run, with a message saying so.
