@@ -58,7 +58,7 @@ func NewRootCommand() *cobra.Command {
 	pf.Uint64Var(&o.seed, "seed", 1, "seed of every random stream (Go and libtorch)")
 	pf.StringVar(&o.device, "device", "auto", "auto, cpu or cuda")
 	pf.StringArrayVar(&o.sets, "set", nil, "set a config key, e.g. --set train.lr=0.05 (repeatable)")
-	root.AddCommand(newTrainCommand(o), newExportCommand(o), newEvalCommand(o), newConfigCommand(o), newDataCommand(o))
+	root.AddCommand(newTrainCommand(o), newExportCommand(o), newEvalCommand(o), newConfigCommand(o), newDataCommand(o), newReportCommand(o))
 	return root
 }
 
