@@ -62,7 +62,7 @@ func NewRootCommand() *cobra.Command {
 	pf.StringVar(&o.device, "device", "auto", "auto, cpu or cuda")
 	pf.StringArrayVar(&o.sets, "set", nil, "set a config key, e.g. --set train.lr=0.05 (repeatable)")
 	root.AddCommand(newTrainCommand(o), newExportCommand(o), newEvalCommand(o), newConfigCommand(o), newDataCommand(o))
-	root.AddCommand(newSweepCommand(o))
+	root.AddCommand(newSweepCommand(o), newReportCommand(o))
 	return root
 }
 

@@ -1,0 +1,100 @@
+package cmd
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"budgetrain/pipeline"
+	"budgetrain/pipeline/report"
+)
+
+// TestReportOfRealRuns trains two tiny runs (seeds 1 and 2) into one folder and reports them:
+// the trainer's files are read as complete runs of one cell, and --out defaults to DIR/report.
+func TestReportOfRealRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two tiny runs")
+	}
+	dir := t.TempDir()
+	for _, seed := range []string{"1", "2"} {
+		if _, err := execute(t, tinyTrainArgs(filepath.Join(dir, "unif-s"+seed), "--seed", seed)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := execute(t, "report", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "2 run folders: 2 complete, 0 incomplete, 0 failed; 1 cells in 1 groups") {
+		t.Errorf("report output:\n%s", out)
+	}
+	rdir := filepath.Join(dir, "report")
+	f, err := os.Open(filepath.Join(rdir, report.CSVFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the seed differs between the runs: no config column besides run and status.
+	if want := append([]string{"run", "status"}, report.CSVColumns...); !reflect.DeepEqual(rows[0], want) || len(rows) != 3 {
+		t.Fatalf("results.csv header %v (%d rows), want %v and 2 rows", rows[0], len(rows)-1, want)
+	}
+	for _, r := range rows[1:] {
+		if r[1] != "ok" || r[3] == "" || r[len(r)-1] != "" {
+			t.Errorf("row %v: want ok with a final accuracy and no reason", r)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(rdir, report.MarkdownFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "| 0.5 | unif-sgd | 2 |") {
+		t.Errorf("report.md lacks the 2-seed unif-sgd cell:\n%s", md)
+	}
+	if _, err := execute(t, "report", dir, "--out", filepath.Join(dir, "other"), "--metric", "worst"); err == nil || !strings.Contains(err.Error(), `"worst"`) {
+		t.Errorf("--metric worst: %v", err)
+	}
+	if _, err := execute(t, "report", t.TempDir()); err == nil || !strings.Contains(err.Error(), "no run folders") {
+		t.Errorf("empty folder: %v", err)
+	}
+	if _, err := execute(t, "report"); err == nil {
+		t.Error("no DIR: no error")
+	}
+}
+
+// TestReportReadsPipelineFiles keeps report's mirror types and file names in step with the
+// trainer's: every JSON field report reads exists in pipeline's struct with the same kind.
+func TestReportReadsPipelineFiles(t *testing.T) {
+	for _, c := range []struct {
+		mirror, source any
+	}{{report.Summary{}, pipeline.Summary{}}, {report.Epoch{}, pipeline.EpochMetrics{}}} {
+		src := map[string]reflect.Kind{}
+		st := reflect.TypeOf(c.source)
+		for i := 0; i < st.NumField(); i++ {
+			tag, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ",")
+			src[tag] = st.Field(i).Type.Kind()
+		}
+		mt := reflect.TypeOf(c.mirror)
+		for i := 0; i < mt.NumField(); i++ {
+			tag, _, _ := strings.Cut(mt.Field(i).Tag.Get("json"), ",")
+			kind, ok := src[tag]
+			if !ok {
+				t.Errorf("%s.%s reads %q, which %s does not write", mt, mt.Field(i).Name, tag, st)
+			} else if kind != mt.Field(i).Type.Kind() {
+				t.Errorf("%s %q: kind %s, %s has %s", mt, tag, mt.Field(i).Type.Kind(), st, kind)
+			}
+		}
+	}
+	for _, f := range [][2]string{{report.ConfigFile, pipeline.ConfigFile}, {report.SummaryFile, pipeline.SummaryFile},
+		{report.MetricsFile, pipeline.MetricsFile}, {report.CheckpointFile, pipeline.CheckpointFile}} {
+		if f[0] != f[1] {
+			t.Errorf("report reads %q, pipeline writes %q", f[0], f[1])
+		}
+	}
+}
