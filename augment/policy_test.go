@@ -151,13 +151,31 @@ func TestParseErrorsNameTheBadToken(t *testing.T) {
 	}
 }
 
-// TestConfigDefaultsAndValidate: an empty config gets the standard policy;
+// TestConfigDefaultsAndValidate: the default config is the standard policy, an empty
+// policy is derived from the ops (standard without ops) and an explicit one is kept;
 // Validate lists every problem with key and value.
 func TestConfigDefaultsAndValidate(t *testing.T) {
-	var c Config
-	c.EnsureDefaults()
+	c := DefaultConfig()
 	if c.Policy != DefaultPolicy || c.Validate() != nil {
 		t.Fatalf("defaults %+v invalid: %v", c, c.Validate())
+	}
+	for _, tc := range []struct {
+		in   Config
+		want string
+	}{
+		{Config{}, DefaultPolicy},
+		{Config{Ops: []Op{{Name: "rand", Params: map[string]float64{"n": 1, "m": 2}}, {Name: "standard"}}}, "rand-m2-n1+standard"},
+		{Config{Policy: "none"}, "none"},
+		{Config{Policy: "none", Ops: []Op{{Name: "standard"}}}, "none"}, // kept; Validate reports the disagreement
+	} {
+		got := tc.in
+		got.DerivePolicy()
+		if got.Policy != tc.want {
+			t.Errorf("DerivePolicy(%+v): policy %q, want %q", tc.in, got.Policy, tc.want)
+		}
+	}
+	if (&Config{}).Validate() == nil {
+		t.Errorf("Validate accepts the empty policy")
 	}
 	c.Policy = "standard+rnd-n2+mixup-a0"
 	err := c.Validate()

@@ -40,6 +40,13 @@ type options struct {
 // NewRootCommand builds the command tree. Each execution resolves its own configuration with a
 // fresh viper, so the commands can run many times in one process (tests).
 func NewRootCommand() *cobra.Command {
+	root, _ := newRoot()
+	return root
+}
+
+// newRoot builds the command tree and returns the top-level options it parses into (for tests
+// that resolve a command's configuration without running it).
+func newRoot() (*cobra.Command, *options) {
 	o := &options{}
 	root := &cobra.Command{
 		Use: "budgetrain",
@@ -52,21 +59,24 @@ func NewRootCommand() *cobra.Command {
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 	}
+	// Flag defaults are those of pipeline.DefaultConfig, for --help: resolve takes defaults from
+	// DefaultConfig itself, and a flag counts only when it is given.
+	d := pipeline.DefaultConfig()
 	pf := root.PersistentFlags()
 	pf.StringVar(&o.config, "config", "", "YAML config file (keys as in config.yaml of a run)")
 	pf.StringVar(&o.out, "out", "", "run folder (default runs/<name>)")
-	pf.Uint64Var(&o.seed, "seed", 1, "seed of every random stream (Go and libtorch)")
-	pf.StringVar(&o.device, "device", "auto", "auto, cpu or cuda")
+	pf.Uint64Var(&o.seed, "seed", d.Seed, "seed of every random stream (Go and libtorch), an integer >= 0")
+	pf.StringVar(&o.device, "device", d.Device, "auto, cpu or cuda")
 	pf.StringArrayVar(&o.sets, "set", nil, "set a config key, e.g. --set train.lr=0.05 (repeatable)")
 	root.AddCommand(newTrainCommand(o), newExportCommand(o), newEvalCommand(o), newConfigCommand(o), newDataCommand(o))
-	return root
+	return root, o
 }
 
 // resolve builds the run configuration with precedence --set > flag > environment > file >
 // default, and rejects unknown keys. flagKeys maps config keys to the command's own flags.
 func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeline.Config, error) {
 	v := viper.New()
-	def := pipeline.FlatConfig(pipeline.Default())
+	def := pipeline.FlatConfig(pipeline.DefaultConfig())
 	def["out"] = ""            // derived from name when not set
 	def["augment.policy"] = "" // derived from augment.ops, else "standard"
 	for k, val := range def {
@@ -127,6 +137,6 @@ func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeli
 	if cfg.Out == "" {
 		cfg.Out = filepath.Join("runs", cfg.Name)
 	}
-	cfg.Augment.EnsureDefaults()
+	cfg.Augment.DerivePolicy()
 	return cfg, cfg.Validate()
 }

@@ -207,9 +207,11 @@ func (t *Trainer) finish(sum *Summary) error {
 	return onnx.WriteFileAtomic(filepath.Join(c.Out, SummaryFile), append(js, '\n'))
 }
 
-// ConfigFromMap decodes a config saved by ConfigMap (checkpoint.json) and validates it.
+// ConfigFromMap decodes a config saved by ConfigMap (checkpoint.json) onto DefaultConfig and
+// validates it. A key the map lacks (a checkpoint older than the key) keeps its default; a key
+// it has keeps its value, zero included. Unknown keys are an error.
 func ConfigFromMap(m map[string]any) (Config, error) {
-	var c Config
+	c := DefaultConfig()
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &c, WeaklyTypedInput: true, ErrorUnused: true})
 	if err != nil {
 		return c, err
@@ -217,7 +219,6 @@ func ConfigFromMap(m map[string]any) (Config, error) {
 	if err := dec.Decode(m); err != nil {
 		return c, fmt.Errorf("decode config: %w", err)
 	}
-	c.EnsureDefaults()
 	return c, c.Validate()
 }
 

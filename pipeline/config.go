@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -12,11 +13,12 @@ import (
 	"budgetrain/sampler"
 )
 
-// Config is the whole resolved configuration of a run. cmd fills it from flags, environment and a
-// YAML file; everything below cmd takes it as a plain struct.
+// Config is the whole resolved configuration of a run. Start from DefaultConfig: cmd overlays a
+// YAML file, the environment, flags and --set on it; everything below cmd takes it as a plain
+// struct and uses every value as given.
 type Config struct {
 	Name    string `mapstructure:"name" yaml:"name"`       // run name; the run folder defaults to runs/<name>
-	Out     string `mapstructure:"out" yaml:"out"`         // run folder
+	Out     string `mapstructure:"out" yaml:"out"`         // run folder (cmd: "" = runs/<name>)
 	Seed    uint64 `mapstructure:"seed" yaml:"seed"`       // drives every random stream (Go and libtorch)
 	Device  string `mapstructure:"device" yaml:"device"`   // auto, cpu or cuda
 	Threads int    `mapstructure:"threads" yaml:"threads"` // libtorch intra-op and onnxruntime threads (0 = all cores)
@@ -65,89 +67,61 @@ type TrainConfig struct {
 	EvalEvery     int       `mapstructure:"eval_every" yaml:"eval_every"`           // evaluate every n epochs (and always at the end)
 	EvalBackend   string    `mapstructure:"eval_backend" yaml:"eval_backend"`       // onnx, torch or both
 	EvalAsync     bool      `mapstructure:"eval_async" yaml:"eval_async"`           // run onnxruntime evaluation in the background during the next epoch
-	Workers       int       `mapstructure:"workers" yaml:"workers"`                 // goroutines preparing batches (0 = 2)
-	Prefetch      int       `mapstructure:"prefetch" yaml:"prefetch"`               // batches prepared ahead
+	Workers       int       `mapstructure:"workers" yaml:"workers"`                 // goroutines preparing batches (>= 1)
+	Prefetch      int       `mapstructure:"prefetch" yaml:"prefetch"`               // batches prepared ahead (>= 1)
 	Credit        string    `mapstructure:"credit" yaml:"credit"`                   // loss credit under mixing: share or released
 	LogSelection  string    `mapstructure:"log_selection" yaml:"log_selection"`     // file for per-epoch selected indices ("" = off)
 }
 
-// Default returns the defaults: the demo run (Fashion-MNIST, resnet8, unif-sgd, budget 0.3,
-// standard augmentation) with the paper's optimiser settings.
-func Default() Config {
-	c := Config{}
-	c.EnsureDefaults()
+// DefaultConfig returns the defaults: the demo run (Fashion-MNIST, resnet8, unif-sgd, budget 0.3,
+// standard augmentation) with the paper's optimiser settings. It is the one place defaults
+// live: cmd overlays the config file, the environment, flags and --set on it, and a library
+// user changes the fields it needs. Nothing fills zero fields later, so an explicit 0, false or
+// "" is used as given (weight decay 0, momentum 0 and seed 0 are real settings) and checked by
+// Validate. The zero values with a meaning of their own are documented on the fields (threads,
+// dataset.dir, train_limit, test_limit, val_samples, log_selection, sampler.sb_beta).
+func DefaultConfig() Config {
+	c := Config{
+		Name:    "demo",
+		Out:     filepath.Join("runs", "demo"),
+		Seed:    1,
+		Device:  "auto",
+		Threads: 0,
+		Dataset: DatasetConfig{Name: "fashion-mnist", ValSeed: 42},
+		Model:   ModelConfig{Name: "resnet8"},
+		Train: TrainConfig{
+			Epochs:        15,
+			Budget:        0.3,
+			BatchSize:     128,
+			LR:            0.1,
+			FinalLR:       1e-6,
+			Momentum:      0.9,
+			WeightDecay:   1e-4,
+			Schedule:      "linear",
+			Gamma:         0.1,
+			EvalBatchSize: 500,
+			EvalEvery:     1,
+			EvalBackend:   "onnx",
+			Workers:       2,
+			Prefetch:      4,
+			Credit:        "share",
+		},
+		Sampler: sampler.DefaultConfig(),
+		Augment: augment.DefaultConfig(),
+	}
+	c.Sampler.Method = "unif-sgd" // the run's default, whatever the sampler library's is
+	c.syncSampler()
 	return c
 }
 
-// EnsureDefaults fills every zero field with its default.
-func (c *Config) EnsureDefaults() {
-	setS := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	setS(&c.Name, "demo")
-	if c.Out == "" {
-		c.Out = "runs/" + c.Name
-	}
-	if c.Seed == 0 {
-		c.Seed = 1
-	}
-	setS(&c.Device, "auto")
-	setS(&c.Dataset.Name, "fashion-mnist")
-	setS(&c.Model.Name, "resnet8")
-	if c.Dataset.ValSeed == 0 {
-		c.Dataset.ValSeed = 42
-	}
-	t := &c.Train
-	if t.Epochs == 0 {
-		t.Epochs = 15
-	}
-	if t.Budget == 0 {
-		t.Budget = 0.3
-	}
-	if t.BatchSize == 0 {
-		t.BatchSize = 128
-	}
-	if t.LR == 0 {
-		t.LR = 0.1
-	}
-	if t.FinalLR == 0 {
-		t.FinalLR = 1e-6
-	}
-	if t.Momentum == 0 {
-		t.Momentum = 0.9
-	}
-	if t.WeightDecay == 0 {
-		t.WeightDecay = 1e-4
-	}
-	setS(&t.Schedule, "linear")
-	if t.Gamma == 0 {
-		t.Gamma = 0.1
-	}
-	if t.EvalBatchSize == 0 {
-		t.EvalBatchSize = 500
-	}
-	if t.EvalEvery == 0 {
-		t.EvalEvery = 1
-	}
-	setS(&t.EvalBackend, "onnx")
-	if t.Workers == 0 {
-		t.Workers = 2
-	}
-	if t.Prefetch == 0 {
-		t.Prefetch = 4
-	}
-	setS(&t.Credit, "share")
-	if c.Sampler.Method == "" {
-		c.Sampler.Method = "unif-sgd"
-	}
-	c.syncSampler()
-	c.Sampler.EnsureDefaults()
-	c.Augment.EnsureDefaults()
-}
+// Default is DefaultConfig.
+//
+// Deprecated: use DefaultConfig.
+func Default() Config { return DefaultConfig() }
 
-// syncSampler copies the run-level settings the sampler needs.
+// syncSampler copies the run-level settings the sampler needs (seed, budget, batch size,
+// epochs: the sampler section has no keys of its own for them). DefaultConfig and Validate call
+// it, so a config that passed Validate carries them.
 func (c *Config) syncSampler() {
 	c.Sampler.Seed = c.Seed
 	c.Sampler.Budget = c.Train.Budget
@@ -155,8 +129,17 @@ func (c *Config) syncSampler() {
 	c.Sampler.Epochs = c.Train.Epochs
 }
 
-// Validate reports every problem at once, one line each, naming the key and its value.
+// Validate reports every problem at once, one line each, naming the key and its value, as one
+// error. It also copies the run-level settings into the sampler section (syncSampler).
 func (c *Config) Validate() error {
+	if errs := c.Problems(); len(errs) > 0 {
+		return errors.New("invalid configuration:\n  " + strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+// Problems is Validate's list: one line per problem, each starting with the key it is about.
+func (c *Config) Problems() []string {
 	var errs []string
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
 	switch c.Device {
@@ -173,8 +156,11 @@ func (c *Config) Validate() error {
 	if c.Dataset.ValSamples < 0 {
 		bad("dataset.val_samples (%d) must be >= 0", c.Dataset.ValSamples)
 	}
-	if c.Dataset.TrainLimit < 0 || c.Dataset.TestLimit < 0 {
-		bad("dataset.train_limit (%d) and dataset.test_limit (%d) must be >= 0", c.Dataset.TrainLimit, c.Dataset.TestLimit)
+	if c.Dataset.TrainLimit < 0 {
+		bad("dataset.train_limit (%d) must be >= 0", c.Dataset.TrainLimit)
+	}
+	if c.Dataset.TestLimit < 0 {
+		bad("dataset.test_limit (%d) must be >= 0", c.Dataset.TestLimit)
 	}
 	if !slices.Contains(models.Names(), c.Model.Name) {
 		bad("model.name (%q) is unknown (known: %s)", c.Model.Name, strings.Join(models.Names(), ", "))
@@ -232,8 +218,12 @@ func (c *Config) Validate() error {
 	default:
 		bad("train.eval_backend (%q) must be onnx, torch or both", t.EvalBackend)
 	}
-	if t.Workers < 0 || t.Prefetch < 0 {
-		bad("train.workers (%d) and train.prefetch (%d) must be >= 0", t.Workers, t.Prefetch)
+	// Counts, with no zero meaning "default": 0 workers would leave nobody to prepare batches.
+	if t.Workers < 1 {
+		bad("train.workers (%d) must be >= 1", t.Workers)
+	}
+	if t.Prefetch < 1 {
+		bad("train.prefetch (%d) must be >= 1", t.Prefetch)
 	}
 	switch t.Credit {
 	case "share", "released":
@@ -256,8 +246,5 @@ func (c *Config) Validate() error {
 	if err := c.Augment.Validate(); err != nil {
 		errs = append(errs, strings.Split(err.Error(), "\n")...)
 	}
-	if len(errs) > 0 {
-		return errors.New("invalid configuration:\n  " + strings.Join(errs, "\n  "))
-	}
-	return nil
+	return errs
 }

@@ -32,9 +32,11 @@ func requireNative(t testing.TB, what string, err error) {
 	t.Skipf("%s not available: %v", what, err)
 }
 
-// tinyConfig trains test-tiny on the 64-image Fashion-MNIST fixture.
+// tinyConfig trains test-tiny on the 64-image Fashion-MNIST fixture: DefaultConfig with the
+// fields below changed.
 func tinyConfig(t testing.TB) Config {
-	c := Config{Name: "tiny", Out: t.TempDir(), Seed: 7, Device: "cpu", Threads: 1}
+	c := DefaultConfig()
+	c.Name, c.Out, c.Seed, c.Device, c.Threads = "tiny", t.TempDir(), 7, "cpu", 1
 	c.Dataset.Name = "fashion-mnist"
 	c.Dataset.Dir = filepath.Join("..", "testdata", "fashion-mnist")
 	c.Model.Name = "test-tiny"
@@ -42,7 +44,6 @@ func tinyConfig(t testing.TB) Config {
 	c.Train.Budget = 0.5
 	c.Train.BatchSize = 16
 	c.Train.EvalBackend = "both"
-	c.EnsureDefaults()
 	return c
 }
 

@@ -133,7 +133,6 @@ func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -13,7 +13,8 @@ import (
 // norm) for every sample, as after one epoch of training.
 func benchSampler(b *testing.B, method string, n int) (Sampler, int) {
 	b.Helper()
-	c := Config{Method: method, Seed: 1, N: n, Budget: 0.3, BatchSize: 128, Epochs: 200}
+	c := DefaultConfig()
+	c.Method, c.Seed, c.N, c.Budget = method, 1, n, 0.3
 	s, err := New(c)
 	if err != nil {
 		b.Fatal(err)

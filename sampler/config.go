@@ -7,16 +7,18 @@ import (
 	"strings"
 )
 
-// Config selects and parameterises a sampler. Fill it, call EnsureDefaults, then
-// Validate (New does both). Zero values mean "use the default" where a default exists.
+// Config selects and parameterises a sampler. Start from DefaultConfig, set N and what
+// else differs, and give it to New, which validates it. Every value is used as given: a
+// zero is a zero (and rejected where it is not valid), never a stand-in for a default.
+// The one zero with a meaning of its own is SBBeta's.
 type Config struct {
 	// Method is one of Methods(). Default "unif-sgd".
 	Method string `mapstructure:"method"`
 	// Seed is the run seed; every sampler derives its RNG stream from (Seed, method).
-	// The pipeline copies the top-level seed here. Default 0.
+	// The pipeline copies the top-level seed here. Default 0 (a valid seed).
 	Seed uint64 `mapstructure:"-"`
-	// N is the training-set size (number of samples). Filled by the pipeline from the
-	// dataset; required, > 0.
+	// N is the training-set size (number of samples). Set by the pipeline from the
+	// dataset; required, > 0 (DefaultConfig leaves it 0).
 	N int `mapstructure:"-"`
 	// Budget b is the fraction of full-data iterations allowed per epoch, in (0, 1]
 	// (paper §1). Default 1.
@@ -38,7 +40,9 @@ type Config struct {
 	// loss-is and upper-bound-is (epochs e < WarmupEpochs, 0-based). Default 0.
 	WarmupEpochs int `mapstructure:"warmup_epochs"`
 	// SBBeta is Selective Backprop's selectivity β >= 0 (P = percentile^β). 0 means
-	// "derive from the budget": β = 1/b − 1, so that E[P] = 1/(β+1) = b. Default 0.
+	// "derive from the budget": β = 1/b − 1, so that E[P] = 1/(β+1) = b. Default 0. A
+	// literal β = 0 would back-propagate every forwarded example (plain full-data training
+	// with an extra forward pass), so nothing useful is lost by giving 0 this meaning.
 	SBBeta float64 `mapstructure:"sb_beta"`
 	// SBHistory is the length of Selective Backprop's loss history, in losses. Default 1024.
 	SBHistory int `mapstructure:"sb_history"`
@@ -50,7 +54,7 @@ type Config struct {
 	InfoBatchAnneal float64 `mapstructure:"infobatch_anneal"`
 }
 
-// Defaults for the zero-valued Config fields.
+// The defaults of DefaultConfig.
 const (
 	DefaultMethod          = "unif-sgd"
 	DefaultBudget          = 1.0
@@ -61,33 +65,21 @@ const (
 	DefaultInfoBatchAnneal = 0.875
 )
 
-// EnsureDefaults replaces zero values by the documented defaults.
-func (c *Config) EnsureDefaults() {
-	if c.Method == "" {
-		c.Method = DefaultMethod
-	}
-	if c.Budget == 0 {
-		c.Budget = DefaultBudget
-	}
-	if c.BatchSize == 0 {
-		c.BatchSize = DefaultBatchSize
-	}
-	if c.Epochs == 0 {
-		c.Epochs = DefaultEpochs
-	}
-	if c.SBHistory == 0 {
-		c.SBHistory = DefaultSBHistory
-	}
-	if c.InfoBatchRatio == 0 {
-		c.InfoBatchRatio = DefaultInfoBatchRatio
-	}
-	if c.InfoBatchAnneal == 0 {
-		c.InfoBatchAnneal = DefaultInfoBatchAnneal
-	}
+// DefaultConfig returns the documented defaults. N (the dataset size) is left 0: set it.
+func DefaultConfig() Config {
+	return Config{Method: DefaultMethod, Budget: DefaultBudget, BatchSize: DefaultBatchSize,
+		Epochs: DefaultEpochs, SBHistory: DefaultSBHistory, InfoBatchRatio: DefaultInfoBatchRatio,
+		InfoBatchAnneal: DefaultInfoBatchAnneal}
+}
+
+// Configured is implemented by every sampler New builds: Config returns the config it was
+// built with (what the pipeline's tests read back).
+type Configured interface {
+	Config() Config
 }
 
 // Validate reports every problem in c, one line each, naming the key and its value.
-// Call EnsureDefaults first. Errors for an unknown method wrap ErrUnknownMethod.
+// Errors for an unknown method wrap ErrUnknownMethod.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }

@@ -41,7 +41,8 @@ func FuzzSamplersValidIndices(f *testing.F) {
 		if k >= 1 && k < n {
 			b = (float64(k) + 0.5) / float64(n) // k/n itself can truncate to k−1
 		}
-		c := Config{Method: method, Seed: seed, N: n, Budget: b, BatchSize: 1, Epochs: 4}
+		c := DefaultConfig()
+		c.Method, c.Seed, c.N, c.Budget, c.BatchSize, c.Epochs = method, seed, n, b, 1, 4
 		s, err := New(c)
 		if err != nil {
 			t.Fatalf("New(%+v): %v", c, err)

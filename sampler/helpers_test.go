@@ -33,9 +33,12 @@ func chi2Critical(df int) float64 {
 	return k * c * c * c
 }
 
-// testConfig is a valid config for method with N samples and budget b.
+// testConfig is a valid config for method with N samples and budget b: DefaultConfig with
+// seed 7, batch size 1 and 20 epochs.
 func testConfig(method string, n int, b float64) Config {
-	return Config{Method: method, Seed: 7, N: n, Budget: b, BatchSize: 1, Epochs: 20}
+	c := DefaultConfig()
+	c.Method, c.Seed, c.N, c.Budget, c.BatchSize, c.Epochs = method, 7, n, b, 1, 20
+	return c
 }
 
 func mustNew(t testing.TB, c Config) Sampler {

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// constructor builds a sampler from a defaulted, validated Config.
+// constructor builds a sampler from a validated Config.
 type constructor func(c Config) Sampler
 
 // registry maps Config.Method to its constructor. Keep it in this one map literal.
@@ -33,10 +33,10 @@ func Methods() []string {
 	return names
 }
 
-// New applies c.EnsureDefaults, validates c and builds the sampler for c.Method.
-// An unknown method gives an error wrapping ErrUnknownMethod that lists Methods().
+// New validates c and builds the sampler for c.Method. It fills nothing in: start from
+// DefaultConfig. An unknown method gives an error wrapping ErrUnknownMethod that lists
+// Methods().
 func New(c Config) (Sampler, error) {
-	c.EnsureDefaults()
 	if _, ok := registry[c.Method]; !ok {
 		return nil, fmt.Errorf("sampler: new %q: %w (known: %s)", c.Method, ErrUnknownMethod, strings.Join(Methods(), ", "))
 	}
