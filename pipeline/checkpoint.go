@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -72,7 +73,9 @@ func ReadCheckpoint(dir string) (Checkpoint, error) {
 	if err != nil {
 		return ck, fmt.Errorf("read checkpoint: %w", err)
 	}
-	if err := json.Unmarshal(b, &ck); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // the config's numbers stay exact (a seed above 2^53 would not survive float64)
+	if err := dec.Decode(&ck); err != nil {
 		return ck, fmt.Errorf("read checkpoint %q: %w", p, err)
 	}
 	return ck, nil
@@ -212,7 +215,7 @@ func (t *Trainer) finish(sum *Summary) error {
 // it has keeps its value, zero included. Unknown keys are an error.
 func ConfigFromMap(m map[string]any) (Config, error) {
 	c := DefaultConfig()
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &c, WeaklyTypedInput: true, ErrorUnused: true})
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &c, DecodeHook: DecodeHook(), ErrorUnused: true})
 	if err != nil {
 		return c, err
 	}

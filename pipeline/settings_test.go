@@ -1,8 +1,11 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
@@ -198,5 +201,88 @@ func TestConfigFromMapUsesValuesAsGiven(t *testing.T) {
 	}
 	if got.Train.Epochs != 4 || got.Train.LabelSmooth != DefaultConfig().Train.LabelSmooth {
 		t.Errorf("epochs %d label_smoothing %g, want 4 and the default", got.Train.Epochs, got.Train.LabelSmooth)
+	}
+}
+
+// TestConfigDecodingIsStrict: values that mapstructure's weak typing used to bend (a negative
+// seed wrapped to 2^64−3, 2.7 epochs truncated to 2, 1 read as true) are errors naming the key;
+// strings, JSON numbers and list syntax decode.
+func TestConfigDecodingIsStrict(t *testing.T) {
+	decode := func(section, key string, v any) (Config, error) {
+		m := ConfigMap(DefaultConfig())
+		if section == "" {
+			m[key] = v
+		} else {
+			m[section].(map[string]any)[key] = v
+		}
+		return ConfigFromMap(m)
+	}
+	for _, tc := range []struct {
+		section, key string
+		v            any
+		frag         string // error fragment
+	}{
+		{"", "seed", -3, "'seed' got -3, want an integer >= 0"},
+		{"", "seed", "-3", `'seed' got "-3", want an integer >= 0`},
+		{"", "seed", 1.5, "'seed' got 1.5"},
+		{"", "seed", float64(1 << 60), "beyond the integers a float holds exactly"},
+		{"train", "epochs", 2.7, "'train.epochs' got 2.7, want an integer"},
+		{"train", "nesterov", 1, "'train.nesterov' got 1 (int), want true or false"},
+		{"train", "lr", "NaN", "'train.lr' got NaN, want a finite number"},
+		{"train", "lr", math.Inf(1), "'train.lr' got +Inf, want a finite number"},
+		{"train", "milestones", "[5, x]", "'train.milestones[1]'"},
+		{"dataset", "validation", "maybe", `'dataset.validation' got "maybe", want true or false`},
+		{"model", "name", true, "'model.name' got true (bool), want a string"},
+	} {
+		if _, err := decode(tc.section, tc.key, tc.v); err == nil || !strings.Contains(err.Error(), tc.frag) {
+			t.Errorf("%s.%s = %v: error %v, want %q", tc.section, tc.key, tc.v, err, tc.frag)
+		}
+	}
+	for _, tc := range []struct {
+		section, key string
+		v            any
+		check        func(Config) bool
+	}{
+		{"", "seed", "7", func(c Config) bool { return c.Seed == 7 }},
+		{"", "seed", json.Number("18446744073709551613"), func(c Config) bool { return c.Seed == 18446744073709551613 }},
+		{"train", "epochs", json.Number("4"), func(c Config) bool { return c.Train.Epochs == 4 }},
+		{"train", "milestones", "5,10", func(c Config) bool { return slices.Equal(c.Train.Milestones, []float64{5, 10}) }},
+		{"train", "milestones", "[5, 10]", func(c Config) bool { return slices.Equal(c.Train.Milestones, []float64{5, 10}) }},
+		{"train", "milestones", "", func(c Config) bool { return len(c.Train.Milestones) == 0 }},
+		{"train", "nesterov", "true", func(c Config) bool { return c.Train.Nesterov }},
+	} {
+		c, err := decode(tc.section, tc.key, tc.v)
+		if err != nil || !tc.check(c) {
+			t.Errorf("%s.%s = %v: %v, config %+v", tc.section, tc.key, tc.v, err, c.Train)
+		}
+	}
+	m := ConfigMap(DefaultConfig())
+	m["augment"].(map[string]any)["ops"] = "[{name: rand, params: {n: 1, m: 2}}]"
+	m["augment"].(map[string]any)["policy"] = "rand-m2-n1"
+	if c, err := ConfigFromMap(m); err != nil || len(c.Augment.Ops) != 1 || c.Augment.Ops[0].Params["m"] != 2 {
+		t.Errorf("augment.ops in flow syntax: %v, %+v", err, c.Augment.Ops)
+	}
+}
+
+// TestReadCheckpointKeepsLargeSeeds: checkpoint.json's numbers are read exactly, so a seed
+// above 2^53 survives a resume or export.
+func TestReadCheckpointKeepsLargeSeeds(t *testing.T) {
+	dir := t.TempDir()
+	c := DefaultConfig()
+	c.Seed = 1<<60 + 1
+	b, err := json.Marshal(Checkpoint{Config: ConfigMap(c), Weights: WeightsFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, CheckpointFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := ReadCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ConfigFromMap(ck.Config)
+	if err != nil || got.Seed != c.Seed {
+		t.Errorf("seed %d (%v), want %d", got.Seed, err, c.Seed)
 	}
 }
