@@ -61,17 +61,13 @@ func OpsPolicy(ops []Op) string {
 	return strings.Join(tokens, "+")
 }
 
-// DerivePolicy sets an empty Policy from the structured form: OpsPolicy(Ops), or
-// DefaultPolicy when Ops is empty too. "" is not a policy (Parse rejects it; "none" is
-// no augmentation), so it is free to mean "derive": a config file can give augment.ops
-// alone. cmd calls this once, after every source is applied; a Policy that is set is
-// left alone, and Validate checks that it agrees with Ops.
+// DerivePolicy sets an empty Policy from the structured form, OpsPolicy(Ops), when Ops is
+// given: a config file can give augment.ops alone. cmd calls it once, after every source is
+// applied. It fills in nothing else: an empty Policy without Ops stays empty and Validate
+// rejects it ("none" is no augmentation); a Policy that is set is left alone, and Validate
+// checks that it agrees with Ops.
 func (c *Config) DerivePolicy() {
-	if c.Policy != "" {
-		return
-	}
-	c.Policy = DefaultPolicy
-	if len(c.Ops) > 0 {
+	if c.Policy == "" && len(c.Ops) > 0 {
 		c.Policy = OpsPolicy(c.Ops)
 	}
 }
@@ -82,6 +78,9 @@ func (c *Config) DerivePolicy() {
 func (c Config) Validate() error {
 	ds, _ := Preset("cifar10")
 	var errs []error
+	if c.Policy == "" {
+		return errors.New(`augment.policy ("") is empty: give a policy such as "standard" or "none", or augment.ops`)
+	}
 	if len(c.Ops) > 0 && OpsPolicy(c.Ops) != c.Policy {
 		errs = append(errs, fmt.Errorf("augment.policy (%q) and augment.ops (%q) disagree: give one of them", c.Policy, OpsPolicy(c.Ops)))
 	}

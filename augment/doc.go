@@ -19,7 +19,8 @@
 //	erase-p{p}          random erasing with probability p ("erase" = 0.5)
 //	mixup-a{alpha}      mixup (spec §3.2; "mixup" = alpha 0.3)
 //	ricap-a{beta}       RICAP (spec §3.3; "ricap" = beta 0.3)
-//	cutmix-a{alpha}     CutMix ("cutmix" = alpha 1)
+//	cutmix-a{alpha}-p{p} CutMix on a batch with probability p ("cutmix" = alpha 1, p 1;
+//	                    the CIFAR setting of Yun et al. is cutmix-a1-p0.5)
 //
 // Examples: "standard" (the paper's default), "rand-n2-m4+standard" (the
 // paper's RandAugment, which runs before the crop and flip),
@@ -70,7 +71,9 @@
 //     Patching Data Augmentation for Deep CNNs", ACML; spec §3.3): 4 parts.
 //   - CutMix (Yun et al. 2019, "CutMix: Regularization Strategy to Train
 //     Strong Classifiers with Localizable Features", ICCV): 2 parts, weight
-//     from the clipped box area.
+//     from the clipped box area, applied to a batch with probability P
+//     (their cutmix_prob). P defaults to 1 so that policies written before P
+//     existed keep their meaning; a skipped batch stays unmixed (Parts = 1).
 //
 // Beta and Gamma samplers (Marsaglia & Tsang 2000) are exported.
 //

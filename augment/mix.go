@@ -7,8 +7,9 @@ import (
 )
 
 // Mixer mixes the images of a normalized batch and rewrites X, Parts, Src
-// and Weight (see Batch). The batch must be unmixed (Parts = 1). Mixers keep
-// scratch buffers and are not safe for concurrent use.
+// and Weight (see Batch). The batch must be unmixed (Parts = 1); a mixer
+// that applies with a probability (CutMix with P < 1) may leave it so.
+// Mixers keep scratch buffers and are not safe for concurrent use.
 type Mixer interface {
 	Mix(b *Batch, rng *rand.Rand)
 }
@@ -90,20 +91,43 @@ func (m *Mixup) String() string { return fmt.Sprintf("mixup(alpha=%g)", m.Alpha)
 
 // CutMix is CutMix (Yun et al. 2019, "CutMix: Regularization Strategy to
 // Train Strong Classifiers with Localizable Features", ICCV), as their code
-// does it: λ ~ Beta(α, α), one box per batch with sides int(H*sqrt(1-λ)) and
-// int(W*sqrt(1-λ)) around a uniform centre, clipped to the image; every
-// image j gets the box from image perm[j]. The label weight is corrected to
-// the actual clipped area (timm's correct_lam): parts (j, 1-area/HW) and
-// (perm[j], area/HW). Not part of the paper. Policy token: cutmix-a{alpha}
-// (default α = 1).
+// does it: with probability P per batch (one U[0,1) draw, their
+// cutmix_prob), λ ~ Beta(α, α), one box per batch with sides
+// int(H*sqrt(1-λ)) and int(W*sqrt(1-λ)) around a uniform centre, clipped to
+// the image; every image j gets the box from image perm[j]. The label
+// weight is corrected to the actual clipped area (timm's correct_lam):
+// parts (j, 1-area/HW) and (perm[j], area/HW). A batch that is not mixed is
+// left as it is (Parts = 1). Not part of the paper. Policy token:
+// cutmix-a{alpha}-p{p}, default α = 1 and p = 1 (every batch). The
+// published CIFAR setting is α = 1 with p = 0.5 (cutmix-a1-p0.5); the
+// default stays at 1 so that existing policy strings and recorded results
+// keep their meaning. P = 1 draws nothing for the decision, so it consumes
+// the random stream exactly as before P existed. Build one with NewCutMix,
+// or set P explicitly: the zero value never mixes.
 type CutMix struct {
 	Alpha float64
+	P     float64 // probability in [0, 1] that a batch is mixed
 	s     mixScratch
+}
+
+// NewCutMix returns CutMix with Beta(alpha, alpha) and probability p. It
+// returns an error unless alpha > 0 and 0 <= p <= 1.
+func NewCutMix(alpha, p float64) (*CutMix, error) {
+	if !(alpha > 0) || math.IsInf(alpha, 1) {
+		return nil, fmt.Errorf("cutmix: alpha must be finite and > 0, got %g", alpha)
+	}
+	if !(p >= 0 && p <= 1) {
+		return nil, fmt.Errorf("cutmix: p must be in [0, 1], got %g", p)
+	}
+	return &CutMix{Alpha: alpha, P: p}, nil
 }
 
 // Mix implements Mixer.
 func (m *CutMix) Mix(b *Batch, rng *rand.Rand) {
 	checkUnmixed(b)
+	if m.P < 1 && !(rng.Float64() < m.P) {
+		return
+	}
 	lam := Beta(rng, m.Alpha, m.Alpha)
 	perm := m.s.perm(0, b.N, rng)
 	H, W := b.H, b.W
@@ -131,5 +155,5 @@ func (m *CutMix) Mix(b *Batch, rng *rand.Rand) {
 }
 
 func (m *CutMix) String() string {
-	return fmt.Sprintf("cutmix(alpha=%g, weight=clipped area)", m.Alpha)
+	return fmt.Sprintf("cutmix(alpha=%g, p=%g, weight=clipped area)", m.Alpha, m.P)
 }

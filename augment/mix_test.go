@@ -167,7 +167,7 @@ func TestRICAPUsesFourIndependentPermutations(t *testing.T) {
 // boxes get clipped at the borders for some draws.
 func TestCutMixWeightIsActualArea(t *testing.T) {
 	rng := newRNG(22)
-	m := &CutMix{Alpha: 1}
+	m := &CutMix{Alpha: 1, P: 1}
 	clipped := 0
 	for range 200 {
 		b := codedBatch(6, 3, 12, 10)
@@ -265,7 +265,7 @@ func TestSoftTargetsSumWeights(t *testing.T) {
 
 // TestMixersRefuseMixedBatch: mixing twice is a programmer error.
 func TestMixersRefuseMixedBatch(t *testing.T) {
-	for _, m := range []Mixer{&Mixup{Alpha: 1}, &RICAP{Beta: 1}, &CutMix{Alpha: 1}} {
+	for _, m := range []Mixer{&Mixup{Alpha: 1}, &RICAP{Beta: 1}, &CutMix{Alpha: 1, P: 1}} {
 		b := NewBatch(2, 1, 2, 2)
 		m.Mix(b, newRNG(24))
 		func() {

@@ -18,7 +18,7 @@ var (
 
 // knownOps is the grammar, listed in errors.
 const knownOps = "standard, rand-n{N}-m{M}, trivial, autoaug-cifar10, cutout-{size}, erase-p{p}, " +
-	"mixup-a{alpha}, ricap-a{beta}, cutmix-a{alpha}, none"
+	"mixup-a{alpha}, ricap-a{beta}, cutmix-a{alpha}-p{p}, none"
 
 // PolicyError is one problem of a policy string.
 type PolicyError struct {
@@ -56,10 +56,11 @@ type Pipeline struct {
 //	policy = "none" | token { "+" token }
 //	token  = "standard" | "rand" ["-n" N] ["-m" M] | "trivial" | "autoaug-cifar10"
 //	       | "cutout" ["-" size] | "erase" ["-p" p]
-//	       | ("mixup" | "ricap" | "cutmix") ["-a" alpha]
+//	       | ("mixup" | "ricap") ["-a" alpha] | "cutmix" ["-a" alpha] ["-p" p]
 //
-// with defaults N = 2, M = 4 (the paper's RandAugment), size 16, p 0.5,
-// mixup and RICAP alpha 0.3 (spec §3.2-3.3), CutMix alpha 1. Transforms run
+// with defaults N = 2, M = 4 (the paper's RandAugment), size 16, erase p
+// 0.5, mixup and RICAP alpha 0.3 (spec §3.2-3.3), CutMix alpha 1 and p 1
+// (every batch; Yun et al.'s CIFAR setting is cutmix-a1-p0.5). Transforms run
 // in the order written; a mixer must be the last token and there can be
 // only one. The paper's RandAugment setting is "rand-n2-m4+standard"
 // (RandAugment runs before the crop and flip, spec §3.4). All problems of
@@ -221,26 +222,33 @@ func parseToken(head string, params []string, ds DatasetInfo) (t Transform, m Mi
 			return nil, nil, fmt.Sprintf("bad p %v", pr), hint
 		}
 		return e, nil, "", ""
-	case "mixup", "ricap", "cutmix":
+	case "mixup", "ricap":
 		hint = "want " + head + "-a{alpha} with alpha > 0"
-		def := 0.3
-		if head == "cutmix" {
-			def = 1
-		}
-		a := get("a", def)
+		a := get("a", 0.3)
 		if pr := unused(); pr != "" {
 			return nil, nil, pr, hint
 		}
 		if !(a > 0) {
 			return nil, nil, fmt.Sprintf("bad alpha %v", a), hint
 		}
-		switch head {
-		case "mixup":
+		if head == "mixup" {
 			return nil, &Mixup{Alpha: a}, "", ""
-		case "ricap":
-			return nil, &RICAP{Beta: a}, "", ""
 		}
-		return nil, &CutMix{Alpha: a}, "", ""
+		return nil, &RICAP{Beta: a}, "", ""
+	case "cutmix":
+		hint = "want cutmix[-a{alpha}][-p{p}] with alpha > 0 and 0 <= p <= 1"
+		a, pr := get("a", 1), get("p", 1)
+		if u := unused(); u != "" {
+			return nil, nil, u, hint
+		}
+		if !(a > 0) {
+			return nil, nil, fmt.Sprintf("bad alpha %v", a), hint
+		}
+		c, err := NewCutMix(a, pr)
+		if err != nil {
+			return nil, nil, fmt.Sprintf("bad p %v", pr), hint
+		}
+		return nil, c, "", ""
 	}
 	return nil, nil, "unknown", ""
 }

@@ -79,7 +79,9 @@ func TestParseReadsParameters(t *testing.T) {
 		{"erase-p0.25", ds, &RandomErasing{P: 0.25, ScaleLo: 0.02, ScaleHi: 0.33, RatioLo: 0.3, RatioHi: 3.3}},
 		{"mixup", ds, &Mixup{Alpha: 0.3}},
 		{"ricap-a0.5", ds, &RICAP{Beta: 0.5}},
-		{"cutmix", ds, &CutMix{Alpha: 1}},
+		{"cutmix", ds, &CutMix{Alpha: 1, P: 1}},
+		{"cutmix-a1-p0.5", ds, &CutMix{Alpha: 1, P: 0.5}},
+		{"cutmix-p0.25-a2", ds, &CutMix{Alpha: 2, P: 0.25}},
 	}
 	for _, c := range cases {
 		p, err := Parse(c.policy, c.ds)
@@ -116,6 +118,8 @@ func TestParseErrorsNameTheBadToken(t *testing.T) {
 		{"mixup-a0", []string{`bad alpha 0 in "mixup-a0"`}, ErrBadPolicy},
 		{"mixup-a-1", []string{`bad parameter "a" in "mixup-a-1"`}, ErrBadPolicy},
 		{"erase-p2", []string{`bad p 2 in "erase-p2"`}, ErrBadPolicy},
+		{"cutmix-a1-p1.5", []string{`bad p 1.5 in "cutmix-a1-p1.5"`}, ErrBadPolicy},
+		{"mixup-p0.5", []string{`unknown parameter "p0.5" in "mixup-p0.5"`}, ErrBadPolicy},
 		{"cutout-0", []string{`bad size 0 in "cutout-0"`}, ErrBadPolicy},
 		{"standard-x", []string{`unknown parameter "x" in "standard-x"`}, ErrBadPolicy},
 		{"mixup+standard", []string{`mixer "mixup" before the last token`}, ErrBadPolicy},
@@ -151,9 +155,9 @@ func TestParseErrorsNameTheBadToken(t *testing.T) {
 	}
 }
 
-// TestConfigDefaultsAndValidate: the default config is the standard policy, an empty
-// policy is derived from the ops (standard without ops) and an explicit one is kept;
-// Validate lists every problem with key and value.
+// TestConfigDefaultsAndValidate: the default config is the standard policy; an empty policy
+// is derived from the ops only, and is an error without them (not silently "standard"); an
+// explicit one is kept; Validate lists every problem with key and value.
 func TestConfigDefaultsAndValidate(t *testing.T) {
 	c := DefaultConfig()
 	if c.Policy != DefaultPolicy || c.Validate() != nil {
@@ -163,7 +167,7 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 		in   Config
 		want string
 	}{
-		{Config{}, DefaultPolicy},
+		{Config{}, ""},
 		{Config{Ops: []Op{{Name: "rand", Params: map[string]float64{"n": 1, "m": 2}}, {Name: "standard"}}}, "rand-m2-n1+standard"},
 		{Config{Policy: "none"}, "none"},
 		{Config{Policy: "none", Ops: []Op{{Name: "standard"}}}, "none"}, // kept; Validate reports the disagreement
@@ -174,8 +178,8 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 			t.Errorf("DerivePolicy(%+v): policy %q, want %q", tc.in, got.Policy, tc.want)
 		}
 	}
-	if (&Config{}).Validate() == nil {
-		t.Errorf("Validate accepts the empty policy")
+	if err := (Config{}).Validate(); err == nil || !strings.Contains(err.Error(), "is empty") {
+		t.Errorf("empty policy: %v", err)
 	}
 	c.Policy = "standard+rnd-n2+mixup-a0"
 	err := c.Validate()
@@ -216,6 +220,7 @@ func TestPipelineStringGolden(t *testing.T) {
 		{"standard+mixup-a0.3", "cifar10"},
 		{"standard+ricap-a0.3", "cifar10"},
 		{"standard+cutmix-a1", "cifar10"},
+		{"standard+cutmix-a1-p0.5", "cifar10"},
 		{"rand-n2-m4+standard+cutout-16", "cifar10"},
 		{"trivial+standard+erase-p0.25", "cifar10"},
 		{"autoaug-cifar10+standard+cutout-16", "cifar10"},
@@ -307,7 +312,7 @@ func TestCloneSameSeedSameOutput(t *testing.T) {
 // and filling a batch allocates nothing.
 func TestPipelinesAllocateNothingPerImage(t *testing.T) {
 	for _, policy := range []string{"standard", "rand-n2-m4+standard", "trivial+standard+erase-p0.5",
-		"autoaug-cifar10+standard+cutout-16", "standard+mixup", "standard+ricap", "standard+cutmix"} {
+		"autoaug-cifar10+standard+cutout-16", "standard+mixup", "standard+ricap", "standard+cutmix", "standard+cutmix-p0.5"} {
 		p, err := Parse(policy, cifar10(t))
 		if err != nil {
 			t.Fatal(err)
@@ -323,5 +328,26 @@ func TestPipelinesAllocateNothingPerImage(t *testing.T) {
 		if a := testing.AllocsPerRun(200, run); a != 0 {
 			t.Errorf("%s: %v allocations per batch", policy, a)
 		}
+	}
+}
+
+// TestOpsCutMixProbability: the structured form {name: cutmix, params:
+// {alpha: 1, p: 0.5}} is the policy token cutmix-a1-p0.5 and builds the same
+// mixer.
+func TestOpsCutMixProbability(t *testing.T) {
+	c := Config{Ops: []Op{{Name: "standard"}, {Name: "cutmix", Params: map[string]float64{"alpha": 1, "p": 0.5}}}}
+	c.DerivePolicy()
+	if c.Policy != "standard+cutmix-a1-p0.5" {
+		t.Fatalf("policy %q, want standard+cutmix-a1-p0.5", c.Policy)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Pipeline(cifar10(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := p.Mixer.(*CutMix); !ok || m.Alpha != 1 || m.P != 0.5 {
+		t.Errorf("mixer %+v, want CutMix alpha 1 p 0.5", p.Mixer)
 	}
 }

@@ -256,3 +256,41 @@ func TestCutoutClipsAtBorders(t *testing.T) {
 		t.Errorf("full squares %g of the time, want about 0.61", f)
 	}
 }
+
+// TestCutMixApplicationRate: CutMix mixes a batch with probability P (Yun
+// et al.'s cutmix_prob) within 4 standard errors; a batch it skips is left
+// exactly as loaded (one part, own pixels).
+func TestCutMixApplicationRate(t *testing.T) {
+	const n = 20000
+	for _, p := range []float64{0, 0.25, 0.5, 1} {
+		rng := newRNG(40)
+		m, err := NewCutMix(1, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := codedBatch(4, 1, 6, 6)
+		b := codedBatch(4, 1, 6, 6)
+		mixed := 0
+		for range n {
+			copy(b.X, ref.X)
+			b.Unmix()
+			m.Mix(b, rng)
+			switch b.Parts {
+			case 2:
+				mixed++
+			case 1:
+				for i := range b.X {
+					if b.X[i] != ref.X[i] {
+						t.Fatalf("P %g: a skipped batch has changed pixels", p)
+					}
+				}
+			default:
+				t.Fatalf("P %g: %d parts", p, b.Parts)
+			}
+		}
+		rate := float64(mixed) / n
+		if tol := 4*math.Sqrt(p*(1-p)/n) + 1e-12; math.Abs(rate-p) > tol {
+			t.Errorf("P %g: mixed %g of the batches, tolerance %g", p, rate, tol)
+		}
+	}
+}

@@ -68,6 +68,7 @@ func newDataListCommand() *cobra.Command {
 
 type downloadOptions struct {
 	dir, mirror string
+	timeout     time.Duration
 }
 
 func newDataDownloadCommand() *cobra.Command {
@@ -81,6 +82,8 @@ file against the checksum published by the dataset's authors, and unpack tar.gz 
 
 A download goes to FILE.part first and is renamed only once its checksum matches; an interrupted
 download resumes from the .part file when run again. Files already present and verified are kept.
+The whole download stops after --timeout (the bytes received are kept for the next run), and a
+server that announces or sends more than a file's known size (plus 10 % and 64 KiB) is refused.
 
   budgetrain data download cifar10 --dir data/cifar10
   budgetrain data download mnist --dir data/mnist --mirror http://127.0.0.1:8000/mnist
@@ -89,6 +92,9 @@ Datasets: ` + strings.Join(data.DownloadNames(), ", "),
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: data.DownloadNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if d.timeout <= 0 {
+				return fmt.Errorf("data download: --timeout must be > 0, got %v", d.timeout)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			name := args[0]
@@ -97,6 +103,7 @@ Datasets: ` + strings.Join(data.DownloadNames(), ", "),
 				Mirror:   d.mirror,
 				Archives: downloadArchives(name),
 				Progress: bars.update,
+				Timeout:  d.timeout,
 			})
 			bars.finish()
 			w := cmd.OutOrStdout()
@@ -114,6 +121,7 @@ Datasets: ` + strings.Join(data.DownloadNames(), ", "),
 	f := c.Flags()
 	f.StringVar(&d.dir, "dir", "", "directory to download into (created if missing)")
 	f.StringVar(&d.mirror, "mirror", "", "base URL to fetch the files from instead of the publishers' (same file names)")
+	f.DurationVar(&d.timeout, "timeout", data.DefaultTimeout, "give up on the whole download after this long (e.g. 30m, 2h); what was received is kept to resume")
 	c.MarkFlagRequired("dir")
 	return c
 }

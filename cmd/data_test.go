@@ -197,6 +197,69 @@ func TestDataDownloadErrors(t *testing.T) {
 	}
 }
 
+// TestDataDownloadTimeoutAndSizeCap: --timeout stops a server that trickles
+// bytes (the stall timeout alone would wait for ever), and a file larger
+// than the table's size is refused and removed; both exit with an error
+// naming the file.
+func TestDataDownloadTimeoutAndSizeCap(t *testing.T) {
+	files := tinyMNIST(4)
+	hookArchives(t, files)
+	t.Run("Trickle", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "100000")
+			stop := time.After(20 * time.Second) // bounds the server if the client never gives up
+			for {
+				if _, err := w.Write([]byte{0}); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-stop:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}))
+		t.Cleanup(srv.Close)
+		dir := t.TempDir()
+		start := time.Now()
+		_, _, err := executeCommand(t, "data", "download", "mnist", "--dir", dir, "--mirror", srv.URL, "--timeout", "300ms")
+		if err == nil || !strings.Contains(err.Error(), "train-images-idx3-ubyte.gz") || !strings.Contains(err.Error(), "longer than its 300ms limit") {
+			t.Errorf("error %v, want one naming the file and the 300ms limit", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("returned after %v, want about 300 ms", d)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "train-images-idx3-ubyte.gz.part")); err != nil {
+			t.Errorf("received bytes not kept for a resume: %v", err)
+		}
+	})
+	t.Run("TooLarge", func(t *testing.T) {
+		big := map[string][]byte{}
+		for k, v := range files {
+			big[k] = v
+		}
+		big["train-labels-idx1-ubyte.gz"] = make([]byte, 200_000) // the table says 28881 bytes
+		srv := serveFiles(t, big)
+		dir := t.TempDir()
+		_, _, err := executeCommand(t, "data", "download", "mnist", "--dir", dir, "--mirror", srv.URL)
+		if err == nil || !strings.Contains(err.Error(), "train-labels-idx1-ubyte.gz") || !strings.Contains(err.Error(), "announces 200000 bytes, but the file has 28881 bytes") {
+			t.Errorf("error %v, want one naming the file, its size and the size announced", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "train-labels-idx1-ubyte.gz.part")); err == nil {
+			t.Error("the refused body was written")
+		}
+	})
+	t.Run("BadTimeout", func(t *testing.T) {
+		_, _, err := executeCommand(t, "data", "download", "mnist", "--dir", t.TempDir(), "--timeout", "0s")
+		if err == nil || !strings.Contains(err.Error(), "--timeout must be > 0, got 0s") {
+			t.Errorf("error %v, want the --timeout check", err)
+		}
+	})
+}
+
 func TestDataListShowsFilesSizesAndDirs(t *testing.T) {
 	stdout, _, err := executeCommand(t, "data", "list")
 	if err != nil {

@@ -33,6 +33,7 @@ func newEvalCommand(o *options) *cobra.Command {
 			var model []byte
 			var err error
 			dataset := e.dataset
+			source := fmt.Sprintf("model %q", e.model) // names the model in errors
 			switch {
 			case e.model != "":
 				if e.run != "" || e.weights != "" {
@@ -49,16 +50,21 @@ func newEvalCommand(o *options) *cobra.Command {
 				if e.run != "" && !cmd.Flags().Changed("dataset") {
 					dataset = cfg.Dataset.Name
 				}
+				source = fmt.Sprintf("ONNX export of %q", e.weights)
+				if e.run != "" {
+					source = fmt.Sprintf("ONNX export of run %q", e.run)
+				}
 			}
+			// The model is opened before the test set is read, so that a bad file fails at once.
+			s, err := ort.OpenBytes(model, e.threads)
+			if err != nil {
+				return fmt.Errorf("eval: %s: %w", source, err)
+			}
+			defer s.Close()
 			_, _, test, err := pipeline.LoadData(pipeline.DatasetConfig{Name: dataset, Dir: e.dir})
 			if err != nil {
 				return err
 			}
-			s, err := ort.OpenBytes(model, e.threads)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
 			res, err := ort.Evaluate(s, test.Pix, test.Labels, test.H, test.W, test.C, e.batch)
 			if err != nil {
 				return err

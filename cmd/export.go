@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"budgetrain/internal/torchx"
 	"budgetrain/models"
 	"budgetrain/onnx"
 	"budgetrain/pipeline"
@@ -98,8 +99,8 @@ func exportCheckpoint(run, weights, model, dataset string) ([]byte, pipeline.Con
 	if err != nil {
 		return nil, cfg, err
 	}
-	if err := vs.Load(weights); err != nil {
-		return nil, cfg, fmt.Errorf("load weights %q into %s: %w", weights, cfg.Model.Name, err)
+	if err := torchx.LoadWeights(vs, weights); err != nil {
+		return nil, cfg, fmt.Errorf("export %s: %w", cfg.Model.Name, err)
 	}
 	b, err := pipeline.ExportModel(m, vs, info, cfg)
 	return b, cfg, err

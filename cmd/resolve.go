@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"budgetrain/augment"
 	"budgetrain/pipeline"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -26,8 +27,9 @@ func envName(key string) string {
 
 // resolve builds the run configuration: pipeline.DefaultConfig overlaid with the config file,
 // the environment, the command's flags and --set, each overriding the ones before it. A value
-// given is used as given (0, false and "" included); only two keys are derived afterwards, when
-// they are "": out (runs/<name>) and augment.policy (from augment.ops, else standard).
+// given is used as given (0, false and "" included); only two keys are derived afterwards: out
+// ("" = runs/<name>) and augment.policy (from augment.ops when only they are given; standard
+// when neither is; an explicit "" without ops is an error).
 //
 // Every problem is reported in one error, one line each: malformed or unknown --set keys, an
 // unreadable config file, values that do not decode (with key, value and source) and every
@@ -93,6 +95,9 @@ func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeli
 	if cfg.Out == "" {
 		cfg.Out = filepath.Join("runs", cfg.Name)
 	}
+	if cfg.Augment.Policy == "" && len(cfg.Augment.Ops) == 0 && src.of("augment.policy") == "default" {
+		cfg.Augment.Policy = augment.DefaultPolicy
+	}
 	cfg.Augment.DerivePolicy()
 	for _, p := range cfg.Problems() {
 		problems = append(problems, src.annotate(p))
@@ -122,11 +127,11 @@ func (s sources) of(key string) string {
 	}
 	if _, known := s.def[key]; known {
 		if _, ok := os.LookupEnv(envName(key)); ok {
-			return "env " + envName(key)
+			return "environment " + envName(key)
 		}
 	}
 	if s.file != "" && s.v.InConfig(key) {
-		return "file " + s.file
+		return "config file " + s.file
 	}
 	return "default"
 }

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -107,7 +108,7 @@ func keyCases(dir string) map[string]keyCase {
 		"sampler.no_smoothing":     {val: true, check: sc(func(c sampler.Config) any { return c.NoSmoothing })},
 		"sampler.latest_value":     {val: true, check: sc(func(c sampler.Config) any { return c.LatestValue })},
 		"sampler.warmup_epochs":    {val: 1, check: sc(func(c sampler.Config) any { return c.WarmupEpochs })},
-		"sampler.sb_beta":          {val: 2.0, check: sc(func(c sampler.Config) any { return c.SBBeta })},
+		"sampler.sb_beta":          {val: 0.0, check: sc(func(c sampler.Config) any { return c.SBBeta })},
 		"sampler.sb_history":       {val: 16, check: sc(func(c sampler.Config) any { return c.SBHistory })},
 		"sampler.infobatch_ratio":  {val: 0.3, check: sc(func(c sampler.Config) any { return c.InfoBatchRatio })},
 		"sampler.infobatch_anneal": {val: 0.5, check: sc(func(c sampler.Config) any { return c.InfoBatchAnneal })},
@@ -181,9 +182,9 @@ func clearEnv(t *testing.T) {
 	}
 }
 
-// resolveWith resolves the train command's configuration with the settings applied through
-// their sources (a config file in dir, t.Setenv, flags and --set).
-func resolveWith(t *testing.T, dir string, ss ...setting) (pipeline.Config, error) {
+// apply gives the settings through their sources: a config file in dir, t.Setenv, and the
+// flag and --set arguments it returns.
+func apply(t *testing.T, dir string, ss ...setting) []string {
 	t.Helper()
 	clearEnv(t)
 	file := map[string]any{}
@@ -219,6 +220,13 @@ func resolveWith(t *testing.T, dir string, ss ...setting) (pipeline.Config, erro
 		}
 		args = append(args, "--config", p)
 	}
+	return args
+}
+
+// resolveWith resolves the train command's configuration with the settings applied.
+func resolveWith(t *testing.T, dir string, ss ...setting) (pipeline.Config, error) {
+	t.Helper()
+	args := apply(t, dir, ss...)
 	root, o := newRoot()
 	train, _, err := root.Find([]string{"train"})
 	if err != nil {
@@ -254,10 +262,13 @@ func sourcesOf(key string) []source {
 	return []source{fromFile, fromEnv, fromSet}
 }
 
+var errBuilt = errors.New("trainer built")
+
 // TestEveryKeyFromEverySourceReachesTheTrainer sets each key to its test value through the
-// config file, the environment, its flag (where it has one) and --set, builds the trainer and
-// reads the value back from Trainer.Cfg and, where the key has an observable effect, from what
-// the trainer built (schedule, sampler, data, budget arithmetic, augmentation).
+// config file, the environment, its flag (where it has one) and --set, runs the train command
+// until it has built the trainer, and reads the value back from Trainer.Cfg and, where the key
+// has an observable effect, from what the trainer built (schedule, sampler, data, budget
+// arithmetic, augmentation).
 func TestEveryKeyFromEverySourceReachesTheTrainer(t *testing.T) {
 	keys := slices.Sorted(maps.Keys(pipeline.FlatConfig(pipeline.DefaultConfig())))
 	cases := keyCases("")
@@ -272,11 +283,10 @@ func TestEveryKeyFromEverySourceReachesTheTrainer(t *testing.T) {
 		}
 	}
 	def := pipeline.FlatConfig(pipeline.DefaultConfig())
+	defer func() { trainerBuilt = nil }()
 	for _, k := range keys {
 		for _, src := range sourcesOf(k) {
 			t.Run(k+"/"+string(src), func(t *testing.T) {
-				runtime.LockOSThread() // torch state is per OS thread
-				defer runtime.UnlockOSThread()
 				dir := t.TempDir()
 				kc := keyCases(dir)[k]
 				if same(kc.val, def[k]) {
@@ -290,20 +300,20 @@ func TestEveryKeyFromEverySourceReachesTheTrainer(t *testing.T) {
 					ss = append(ss, setting{bk, bv, fromEnv})
 				}
 				ss = append(ss, setting{k, kc.val, src})
-				cfg, err := resolveWith(t, dir, ss...)
-				if err != nil {
-					t.Fatal(err)
+				args := apply(t, dir, ss...)
+				built := false
+				trainerBuilt = func(tr *pipeline.Trainer) error {
+					built = true
+					if got := pipeline.FlatConfig(tr.Cfg)[k]; !same(got, kc.val) {
+						t.Errorf("trainer has %s = %v, want %v", k, got, kc.val)
+					}
+					if kc.check != nil {
+						kc.check(t, tr, kc.val)
+					}
+					return errBuilt
 				}
-				tr, err := pipeline.NewTrainer(cfg, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer tr.Close()
-				if got := pipeline.FlatConfig(tr.Cfg)[k]; !same(got, kc.val) {
-					t.Errorf("trainer has %s = %v, want %v", k, got, kc.val)
-				}
-				if kc.check != nil {
-					kc.check(t, tr, kc.val)
+				if _, err := execute(t, append([]string{"train"}, args...)...); !errors.Is(err, errBuilt) || !built {
+					t.Fatalf("train %v: %v", args, err)
 				}
 			})
 		}
@@ -354,8 +364,8 @@ func TestNegativeSeedIsRejected(t *testing.T) {
 		src   source
 		frags []string
 	}{
-		{fromFile, []string{"seed (-3, from file " + filepath.Join(dir, "config.yaml") + "): got -3, want an integer >= 0"}},
-		{fromEnv, []string{`seed ("-3", from env BUDGETRAIN_SEED): got "-3", want an integer >= 0`}},
+		{fromFile, []string{"seed (-3, from config file " + filepath.Join(dir, "config.yaml") + "): got -3, want an integer >= 0"}},
+		{fromEnv, []string{`seed ("-3", from environment BUDGETRAIN_SEED): got "-3", want an integer >= 0`}},
 		{fromSet, []string{`seed ("-3", from --set seed=-3): got "-3", want an integer >= 0`}},
 		{fromFlag, []string{`invalid argument "-3" for "--seed" flag`}}, // pflag's own check
 	} {
@@ -388,13 +398,13 @@ func TestEveryProblemInOneError(t *testing.T) {
 	for _, f := range []string{
 		`--set "train.budgett=0.5": unknown key "train.budgett"`,
 		`--set "novalue": want key=value`,
-		"train.budgett (0.5, from file " + file + "): unknown key",
-		"train.epochs (2.5, from file " + file + "): got 2.5, want an integer",
-		"seed (-1, from file " + file + "): got -1, want an integer >= 0",
-		`train.lr ("fast", from env BUDGETRAIN_TRAIN_LR): got "fast", want a number`,
+		"train.budgett (0.5, from config file " + file + "): unknown key",
+		"train.epochs (2.5, from config file " + file + "): got 2.5, want an integer",
+		"seed (-1, from config file " + file + "): got -1, want an integer >= 0",
+		`train.lr ("fast", from environment BUDGETRAIN_TRAIN_LR): got "fast", want a number`,
 		`train.nesterov ("yes please", from --set train.nesterov=yes please): got "yes please", want true or false`,
 		"train.batch_size (0) must be > 0 (from --set train.batch_size=0)",
-		"train.workers (0) must be >= 1 (from env BUDGETRAIN_TRAIN_WORKERS)",
+		"train.workers (0) must be >= 1 (from environment BUDGETRAIN_TRAIN_WORKERS)",
 		`model.name ("vgg") is unknown`,
 	} {
 		if !strings.Contains(err.Error(), f) {

@@ -1,6 +1,9 @@
 package cmd
 
 import (
+	"archive/zip"
+	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,5 +153,74 @@ func TestStructuredAugmentConfig(t *testing.T) {
 	_, err := execute(t, "config", "--config", filepath.Join("testdata", "structured-augment.yaml"), "--set", "augment.policy=standard")
 	if err == nil || !strings.Contains(err.Error(), "disagree") {
 		t.Errorf("policy and ops both given: %v", err)
+	}
+}
+
+// TestBadModelFilesGiveOneLineErrors: a garbage, empty or truncated .onnx or .pt given to eval or
+// export exits with an error that names the file and says what is wrong in one line, without
+// libtorch's C++ backtrace or a Go stack, and nothing crashes.
+func TestBadModelFilesGiveOneLineErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var zb bytes.Buffer // a zip archive that is not a TorchScript file
+	zw := zip.NewWriter(&zb)
+	w, _ := zw.Create("hello.txt")
+	w.Write(bytes.Repeat([]byte("hello "), 100))
+	zw.Close()
+	small, err := os.ReadFile(filepath.Join("..", "onnx", "testdata", "small.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixture := filepath.Join("..", "testdata", "fashion-mnist")
+	garbagePT := write("garbage.pt", []byte("not a checkpoint at all"))
+	zipPT := write("other.pt", zb.Bytes())
+	truncPT := write("truncated.pt", zb.Bytes()[:zb.Len()/2])
+	garbageONNX := write("garbage.onnx", []byte("not a model at all"))
+	emptyONNX := write("empty.onnx", nil)
+	truncONNX := write("truncated.onnx", small[:len(small)/2])
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"ExportGarbagePT", []string{"export", "--weights", garbagePT, "--model", "test-tiny", "--onnx", filepath.Join(dir, "x.onnx")},
+			[]string{`load weights "` + garbagePT + `"`, "not a weights file: want a zip archive as written by train"}},
+		{"ExportZipThatIsNotAModel", []string{"export", "--weights", zipPT, "--model", "test-tiny", "--onnx", filepath.Join(dir, "x.onnx")},
+			[]string{`load weights "` + zipPT + `": file in archive is not in a subdirectory: hello.txt`}},
+		{"EvalTruncatedPT", []string{"eval", "--weights", truncPT, "--arch", "test-tiny", "--data-dir", fixture},
+			[]string{`load weights "` + truncPT + `"`, "PytorchStreamReader failed reading zip archive"}},
+		{"EvalGarbageONNX", []string{"eval", "--model", garbageONNX, "--data-dir", fixture},
+			[]string{`model "` + garbageONNX + `"`, "not an ONNX model, or truncated?"}},
+		{"EvalEmptyONNX", []string{"eval", "--model", emptyONNX, "--data-dir", fixture},
+			[]string{`model "` + emptyONNX + `"`, "empty model (0 bytes)"}},
+		{"EvalTruncatedONNX", []string{"eval", "--model", truncONNX, "--data-dir", fixture},
+			[]string{`model "` + truncONNX + `"`, "not an ONNX model, or truncated?"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := execute(t, tc.args...)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+			for _, bad := range []string{"\n", "frame #", "Exception raised from", "goroutine", "Libtorch API Error", "enforce fail"} {
+				if strings.Contains(msg, bad) {
+					t.Errorf("error contains %q:\n%s", bad, msg)
+				}
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.onnx")); err == nil {
+		t.Error("a failed export wrote its output file")
 	}
 }

@@ -34,6 +34,7 @@ var trainFlags = map[string]string{
 
 func newTrainCommand(o *options) *cobra.Command {
 	var resume string
+	var force bool
 	c := &cobra.Command{
 		Use:   "train",
 		Short: "Train a model under a budget; writes config.yaml, metrics.jsonl, model.pt, model.onnx and summary.json",
@@ -41,10 +42,19 @@ func newTrainCommand(o *options) *cobra.Command {
 T = epochs·⌊⌊N·b⌋/batch_size⌋ optimizer steps, and the learning-rate schedule spans them.
 After training the model is exported to ONNX and evaluated with onnxruntime.
 
-Ctrl-C stops after the current step, saves a checkpoint and writes the summary so far.`,
+A checkpoint is saved at the start and after every epoch. Ctrl-C (or SIGTERM) stops after the
+current step and writes the summary so far; --resume DIR continues from the last checkpoint,
+redoing the interrupted epoch, so that the result equals the uninterrupted run (on CPU with
+the same thread count: byte-identical model.pt and model.onnx, every epoch in metrics.jsonl
+exactly once). A folder that already holds a run is refused unless --force (start over) or
+--resume is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if resume != "" {
+				if done, msg := completedRun(resume); done {
+					fmt.Fprintln(cmd.OutOrStdout(), msg)
+					return nil
+				}
 				ck, err := pipeline.ReadCheckpoint(resume)
 				if err != nil {
 					return err
@@ -58,6 +68,9 @@ Ctrl-C stops after the current step, saves a checkpoint and writes the summary s
 			}
 			cfg, err := resolve(cmd, o, trainFlags)
 			if err != nil {
+				return err
+			}
+			if err := prepareRunFolder(cfg, force); err != nil {
 				return err
 			}
 			return runTrain(cmd.Context(), cfg, "", cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -74,8 +87,13 @@ Ctrl-C stops after the current step, saves a checkpoint and writes the summary s
 	f.String("augment", "", "augment.policy, e.g. standard+ricap-a0.3 (default: from augment.ops, else "+augment.DefaultPolicy+")")
 	f.String("log-selection", "", "train.log_selection: write each epoch's selected indices to this file")
 	f.StringVar(&resume, "resume", "", "continue the interrupted run in this folder with its saved config (other settings are ignored)")
+	f.BoolVar(&force, "force", false, "train into a run folder that already holds a run, deleting that run's files first")
 	return c
 }
+
+// trainerBuilt, when set (tests), sees every trainer runTrain builds before it trains; an
+// error stops the command.
+var trainerBuilt func(*pipeline.Trainer) error
 
 func runTrain(ctx context.Context, cfg pipeline.Config, resume string, stdout, stderr io.Writer) error {
 	y, err := pipeline.ConfigYAML(cfg)
@@ -88,11 +106,16 @@ func runTrain(ctx context.Context, cfg pipeline.Config, resume string, stdout, s
 		return err
 	}
 	defer t.Close()
+	if trainerBuilt != nil {
+		if err := trainerBuilt(t); err != nil {
+			return err
+		}
+	}
 	if resume != "" {
 		if err := t.Resume(resume); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "resuming %s at epoch %d, step %d (momentum buffers restart from zero)\n", resume, t.Progress().Epoch+1, t.Progress().Step)
+		fmt.Fprintf(stdout, "resuming %s at epoch %d, step %d (weights, momentum, sampler and queue restored)\n", resume, t.Progress().Epoch+1, t.Progress().Step)
 	}
 	t.Report()
 	fmt.Fprintln(stdout, "libtorch seeded from seed; Go streams derived from it")
@@ -102,7 +125,9 @@ func runTrain(ctx context.Context, cfg pipeline.Config, resume string, stdout, s
 	defer stop()
 	sum, err := t.Run(ctx)
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "\ninterrupted at step %d of %d: checkpoint and summary saved in %s\n", sum.Iterations, sum.PlannedSteps, cfg.Out)
+		ck, _ := pipeline.ReadCheckpoint(cfg.Out)
+		fmt.Fprintf(stderr, "\ninterrupted at step %d of %d; summary so far in %s. budgetrain train --resume %s continues from the checkpoint after epoch %d (step %d)\n",
+			sum.Iterations, sum.PlannedSteps, cfg.Out, cfg.Out, ck.Epoch, ck.Step)
 		return err
 	}
 	if err != nil {
@@ -148,6 +173,77 @@ func logHook(w io.Writer) pipeline.Hook {
 		fmt.Fprintf(w, "\repoch %3d step %6d lr %.4g loss %.4f train_acc %.4f test_acc %s fwd %d bwd %d H(c) %.3f %.1fs (eval %.1fs, data wait %.1fs) rss %.0f MiB\n",
 			m.Epoch, m.Step, m.LR, m.TrainLoss, m.TrainAcc, acc, m.SamplesForward, m.SamplesBackward, m.Entropy, m.Seconds, m.EvalSeconds, m.DataWait, m.RSSMiB)
 	}}
+}
+
+// runFiles are the files a run writes into its folder.
+var runFiles = []string{pipeline.ConfigFile, pipeline.CheckpointFile, pipeline.MetricsFile, pipeline.SummaryFile, pipeline.WeightsFile, pipeline.ONNXFile}
+
+// prepareRunFolder refuses a run name that is not a plain name, a run folder that is the file
+// system root, and a folder that already holds a run (unless force, which deletes that run's
+// files so that nothing of it mixes with the new run).
+func prepareRunFolder(cfg pipeline.Config, force bool) error {
+	if !validName(cfg.Name) {
+		return fmt.Errorf("name %q must be a plain name (letters, digits, '.', '_', '-'; no '/', not '.' or '..')", cfg.Name)
+	}
+	out := filepath.Clean(cfg.Out)
+	if abs, err := filepath.Abs(out); err == nil && filepath.Dir(abs) == abs {
+		return fmt.Errorf("out %q is the file system root: give a run folder", cfg.Out)
+	}
+	var found []string
+	for _, f := range runFiles {
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			found = append(found, f)
+		}
+	}
+	old, _ := filepath.Glob(filepath.Join(out, "checkpoint-*.pt"))
+	if len(found) == 0 && len(old) == 0 {
+		return nil
+	}
+	if !force {
+		what := "another configuration"
+		if b, err := os.ReadFile(filepath.Join(out, pipeline.ConfigFile)); err == nil {
+			if y, err := pipeline.ConfigYAML(cfg); err == nil && string(y) == string(b) {
+				what = "this configuration"
+			}
+		}
+		return fmt.Errorf("run folder %s already holds a run of %s (%s): use --resume %s to continue it, --force to delete it and start over, or another --out/--name",
+			out, what, strings.Join(found, ", "), out)
+	}
+	for _, f := range append(found, old...) {
+		p := f
+		if !filepath.IsAbs(f) && !strings.HasPrefix(f, out) {
+			p = filepath.Join(out, f)
+		}
+		if err := os.Remove(p); err != nil {
+			return fmt.Errorf("--force: %w", err)
+		}
+	}
+	return nil
+}
+
+func validName(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// completedRun reports whether dir holds a finished run, with a message saying so.
+func completedRun(dir string) (bool, string) {
+	b, err := os.ReadFile(filepath.Join(dir, pipeline.SummaryFile))
+	if err != nil {
+		return false, ""
+	}
+	var s pipeline.Summary
+	if json.Unmarshal(b, &s) != nil || !s.Completed {
+		return false, ""
+	}
+	return true, fmt.Sprintf("%s is already complete (%d of %d steps, test accuracy %.4f): nothing to resume", dir, s.Iterations, s.PlannedSteps, s.FinalTestAcc)
 }
 
 func indent(s string) string {

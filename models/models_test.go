@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"budgetrain/internal/torchx"
+
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	ts "github.com/sugarme/gotch/ts"
@@ -116,30 +118,88 @@ func TestEveryModelForwardBackward(t *testing.T) {
 	}
 }
 
-func TestInitMatchesPyTorchDefaults(t *testing.T) {
+// TestEveryModelInitMatchesPyTorchDefaults checks every variable of every registered model
+// against the initialisation it is meant to have (PyTorch's defaults, see layers.go):
+// convolution and linear weights, and linear biases, U(±b) with b = 1/√fan_in, so within ±b with
+// mean 0 and standard deviation b/√3; BatchNorm weight 1, bias 0, running mean 0 and running
+// variance 1 exactly. The moments catch a wrong scale or distribution that stays inside the
+// bounds (gotch's own defaults are N(0,1) weights and U(0,1) BatchNorm weights). Torch is seeded,
+// and the tolerances are 5 standard errors: the sample standard deviation of n uniform values
+// has a relative standard error of about 0.447/√n.
+func TestEveryModelInitMatchesPyTorchDefaults(t *testing.T) {
 	runtime.LockOSThread()
-	vs := nn.NewVarStore(gotch.CPU)
-	defer vs.Destroy()
-	if _, err := New("resnet8", vs.Root(), Spec{InChannels: 3, NumClasses: 10}); err != nil {
-		t.Fatal(err)
-	}
-	vars := vs.Variables()
-	check := func(name string, lo, hi float64) {
-		t.Helper()
-		v := vars[name]
-		buf := make([]float32, v.Numel())
-		v.MustCopyData(buf, uint(len(buf)))
-		for _, x := range buf {
-			if float64(x) < lo || float64(x) > hi {
-				t.Fatalf("%s has value %v outside [%v, %v]", name, x, lo, hi)
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			runtime.LockOSThread()
+			torchx.ManualSeed(1)
+			vs := nn.NewVarStore(gotch.CPU)
+			defer vs.Destroy()
+			if _, err := New(name, vs.Root(), Spec{InChannels: 3, NumClasses: 10}); err != nil {
+				t.Fatal(err)
 			}
-		}
+			vars := vs.Variables() // copies sharing the live tensors: never drop them
+			values := func(v ts.Tensor) []float32 {
+				buf := make([]float32, v.Numel())
+				v.MustCopyData(buf, uint(len(buf)))
+				return buf
+			}
+			constant := func(key string, buf []float32, want float32) {
+				for i, x := range buf {
+					if x != want {
+						t.Errorf("%s[%d] = %v, want %v", key, i, x, want)
+						return
+					}
+				}
+			}
+			uniform := func(key string, buf []float32, fanIn int64) {
+				b := 1 / math.Sqrt(float64(fanIn))
+				var sum, sq float64
+				for i, x := range buf {
+					if math.Abs(float64(x)) > float64(float32(b)) { // the bound as libtorch holds it
+						t.Errorf("%s[%d] = %v outside ±%.4g (fan_in %d)", key, i, x, b, fanIn)
+						return
+					}
+					sum += float64(x)
+				}
+				n := float64(len(buf))
+				mean := sum / n
+				for _, x := range buf {
+					sq += (float64(x) - mean) * (float64(x) - mean)
+				}
+				std, want := math.Sqrt(sq/(n-1)), b/math.Sqrt(3)
+				if tol := 5 * want / math.Sqrt(n); math.Abs(mean) > tol {
+					t.Errorf("%s: mean %.4g, want 0 ± %.2g (%d values)", key, mean, tol, len(buf))
+				}
+				if tol := 5 * 0.447 / math.Sqrt(n); math.Abs(std/want-1) > tol {
+					t.Errorf("%s: std %.4g, want b/√3 = %.4g ± %.0f%% (%d values)", key, std, want, 100*tol, len(buf))
+				}
+			}
+			for key, v := range vars {
+				i := strings.LastIndex(key, ".")
+				prefix, kind := key[:max(i, 0)], key[i+1:]
+				shape := v.MustSize()
+				weight, hasWeight := vars[prefix+".weight"]
+				switch {
+				case kind == "running_mean":
+					constant(key, values(v), 0)
+				case kind == "running_var":
+					constant(key, values(v), 1)
+				case kind == "weight" && len(shape) == 4: // conv [out, in, kh, kw]
+					uniform(key, values(v), shape[1]*shape[2]*shape[3])
+				case kind == "weight" && len(shape) == 2: // linear [out, in]
+					uniform(key, values(v), shape[1])
+				case kind == "weight" && len(shape) == 1: // BatchNorm γ
+					constant(key, values(v), 1)
+				case kind == "bias" && hasWeight && len(weight.MustSize()) == 2: // linear
+					uniform(key, values(v), weight.MustSize()[1])
+				case kind == "bias" && hasWeight && len(weight.MustSize()) == 1: // BatchNorm β
+					constant(key, values(v), 0)
+				default:
+					t.Errorf("variable %s of shape %v has no intended init in this test: add one", key, shape)
+				}
+			}
+		})
 	}
-	b := 1 / math.Sqrt(3*9)
-	check("conv1.weight", -b, b) // U(±1/√fan_in), not gotch's N(0,1)
-	check("bn1.weight", 1, 1)
-	check("bn1.bias", 0, 0)
-	check("linear.weight", -1/math.Sqrt(64), 1/math.Sqrt(64))
 }
 
 func TestUnknownModelListsNames(t *testing.T) {

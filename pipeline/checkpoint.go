@@ -7,11 +7,16 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"time"
 
+	"budgetrain/internal/torchx"
 	"budgetrain/onnx"
 	"budgetrain/sampler"
+
+	"github.com/sugarme/gotch"
+	ts "github.com/sugarme/gotch/ts"
 
 	"github.com/go-viper/mapstructure/v2"
 	"go.yaml.in/yaml/v3"
@@ -19,50 +24,184 @@ import (
 
 // File names inside a run folder.
 const (
-	WeightsFile    = "model.pt"        // gotch VarStore (TorchScript archive; torch.jit.load(p).named_parameters())
-	CheckpointFile = "checkpoint.json" // resolved config, progress and sampler state of the weights beside it
+	WeightsFile    = "model.pt"        // the latest weights: gotch VarStore format (torch.jit.load(p).named_parameters())
+	CheckpointFile = "checkpoint.json" // resolved config, progress, sampler state and the files of the latest checkpoint
+	MetricsFile    = "metrics.jsonl"
 	ONNXFile       = "model.onnx"
 	SummaryFile    = "summary.json"
 	ConfigFile     = "config.yaml"
 )
 
-// Checkpoint is what is stored with the weights: enough to know how they were made and to
-// continue the sampler's selections.
+// Checkpoint is checkpoint.json: what is needed to continue the run exactly from the end of
+// epoch Epoch. The weights and the optimizer/queue state it names are written (atomically) before
+// it, under names that carry the epoch, so that a crash at any point leaves a checkpoint.json
+// whose files exist and belong to it.
 type Checkpoint struct {
 	Config       map[string]any `json:"config"`
 	Epoch        int            `json:"epoch"` // epochs completed
 	Step         int            `json:"step"`
 	SamplerState []byte         `json:"sampler_state,omitempty"`
-	Weights      string         `json:"weights"`
+	Weights      string         `json:"weights"`         // model weights of this checkpoint (in the run folder)
+	State        string         `json:"state,omitempty"` // momentum buffers and Selective Backprop's queue
 	Progress     State          `json:"progress"`
+	// MetricsBytes is the length of metrics.jsonl when the checkpoint was saved: every line of
+	// the epochs before Epoch, none of Epoch itself. A resumed run cuts the file there.
+	MetricsBytes int64 `json:"metrics_bytes"`
+	// Pending is the training part of epoch Epoch's metrics line, whose evaluation and writing
+	// happen after the save; a resumed run evaluates the saved weights and writes it.
+	Pending *EpochMetrics `json:"pending,omitempty"`
 }
 
-// SaveCheckpoint writes the weights and the checkpoint record, each to a temporary file renamed
-// into place, so an interrupted save never leaves a file that looks complete.
-// epochsDone is the number of completed epochs; a resumed run starts with the next one.
-func (t *Trainer) SaveCheckpoint(epochsDone int) error {
+// ckptName is the file name of a checkpoint's weights or state for epochs done.
+func ckptName(epochsDone int, kind string) string {
+	return fmt.Sprintf("checkpoint-%04d.%s.pt", epochsDone, kind)
+}
+
+// SaveCheckpoint writes the state at the end of epochsDone epochs: weights and state files
+// (temporary files renamed into place), then checkpoint.json, then model.pt (the same weights
+// under the name users read), and removes the files of older checkpoints. pending is the
+// epoch's metrics line before evaluation (nil at the start of a run) and metricsBytes the
+// length of metrics.jsonl now. Every failure, a full disk included, is returned as an error
+// and leaves the previous checkpoint in place.
+func (t *Trainer) SaveCheckpoint(epochsDone int, pending *EpochMetrics, metricsBytes int64) error {
 	dir := t.Cfg.Out
-	tmp := filepath.Join(dir, WeightsFile+".tmp")
-	if err := t.VS.Save(tmp); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save checkpoint %q: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, WeightsFile)); err != nil {
+	weights, err := t.weightBytes()
+	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
-	ck := Checkpoint{Config: ConfigMap(t.Cfg), Epoch: epochsDone, Step: t.state.Step, Weights: WeightsFile, Progress: t.state}
+	state, err := t.stateBytes()
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	ck := Checkpoint{Config: ConfigMap(t.Cfg), Epoch: epochsDone, Step: t.state.Step,
+		Weights: ckptName(epochsDone, "weights"), State: ckptName(epochsDone, "state"),
+		Progress: t.state, MetricsBytes: metricsBytes, Pending: pending}
 	if s, ok := t.Sampler.(sampler.Stateful); ok {
-		st, err := s.MarshalState()
-		if err != nil {
+		if ck.SamplerState, err = s.MarshalState(); err != nil {
 			return fmt.Errorf("save sampler state: %w", err)
 		}
-		ck.SamplerState = st
 	}
-	b, err := json.MarshalIndent(ck, "", " ")
+	js, err := json.MarshalIndent(ck, "", " ")
 	if err != nil {
 		return err
 	}
-	return onnx.WriteFileAtomic(filepath.Join(dir, CheckpointFile), b)
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{ck.Weights, weights}, {ck.State, state}, {CheckpointFile, js}, {WeightsFile, weights}} {
+		if err := onnx.WriteFileAtomic(filepath.Join(dir, f.name), f.b); err != nil {
+			return fmt.Errorf("save checkpoint: %w", err)
+		}
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "checkpoint-*.pt"))
+	for _, p := range old {
+		if b := filepath.Base(p); b != ck.Weights && b != ck.State {
+			os.Remove(p)
+		}
+	}
+	return nil
+}
+
+// weightBytes serializes every model variable, sorted by name, in the format of gotch's
+// VarStore.Save (torch.jit.load(p).named_parameters() and VarStore.Load read it). The same
+// weights give the same bytes.
+func (t *Trainer) weightBytes() ([]byte, error) {
+	vars := t.VS.Variables()
+	names := make([]string, 0, len(vars))
+	for n := range vars {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	tt := make([]*ts.Tensor, len(names))
+	for i, n := range names {
+		v := vars[n] // shares the live tensor: never dropped
+		tt[i] = &v
+	}
+	return torchx.SerializeTensors(names, tt)
+}
+
+// State-file tensor names: momentum buffers under "momentum.<parameter>", the Selective
+// Backprop queue under "sb_queue.*".
+const (
+	momentumPrefix = "momentum."
+	queueX         = "sb_queue.x"
+	queueLabel     = "sb_queue.label"
+	queueIndex     = "sb_queue.index"
+)
+
+// stateBytes serializes the optimizer's momentum buffers and the queue of selected but not yet
+// trained Selective Backprop examples: what the weights and sampler state do not hold.
+func (t *Trainer) stateBytes() ([]byte, error) {
+	bufs, err := t.Opt.Buffers()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	var tt []*ts.Tensor
+	for i, b := range bufs {
+		if b != nil {
+			defer b.MustDrop()
+			names, tt = append(names, momentumPrefix+t.paramNames[i]), append(tt, b)
+		}
+	}
+	if q := t.queue; q != nil && len(q.Index) > 0 {
+		n := int64(len(q.Index))
+		lab, idx := make([]int64, n), make([]int64, n)
+		for i := range q.Index {
+			lab[i], idx[i] = int64(q.Label[i]), int64(q.Index[i])
+		}
+		for _, x := range []struct {
+			name string
+			t    *ts.Tensor
+		}{{queueX, ts.MustOfSlice(q.X)}, {queueLabel, ts.MustOfSlice(lab)}, {queueIndex, ts.MustOfSlice(idx)}} {
+			defer x.t.MustDrop()
+			names, tt = append(names, x.name), append(tt, x.t)
+		}
+	}
+	if len(names) == 0 { // an archive needs an entry
+		z := ts.MustZeros([]int64{0}, gotch.Float, gotch.CPU)
+		defer z.MustDrop()
+		names, tt = []string{"empty"}, []*ts.Tensor{z}
+	}
+	return torchx.SerializeTensors(names, tt)
+}
+
+// loadState restores what stateBytes saved.
+func (t *Trainer) loadState(path string) error {
+	named, err := ts.LoadMultiWithDevice(path, t.Device)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", path, torchx.Error(err))
+	}
+	byName := map[string]*ts.Tensor{}
+	for _, n := range named {
+		byName[n.Name] = n.Tensor
+		defer n.Tensor.MustDrop()
+	}
+	for i, p := range t.paramNames {
+		if b, ok := byName[momentumPrefix+p]; ok {
+			if err := t.Opt.SetBuffer(i, b); err != nil {
+				return fmt.Errorf("load %s: momentum of %s: %w", path, p, err)
+			}
+		}
+	}
+	if x, ok := byName[queueX]; ok {
+		q := t.sbQueue()
+		lab, idx := byName[queueLabel], byName[queueIndex]
+		if lab == nil || idx == nil {
+			return fmt.Errorf("load %s: incomplete Selective Backprop queue", path)
+		}
+		n := int(idx.Numel())
+		q.X = make([]float32, x.Numel())
+		x.MustCopyData(q.X, x.Numel())
+		l64, i64 := make([]int64, n), make([]int64, n)
+		lab.MustCopyData(l64, uint(n))
+		idx.MustCopyData(i64, uint(n))
+		q.Label, q.Index = make([]int, n), make([]int, n)
+		for i := range i64 {
+			q.Label[i], q.Index[i] = int(l64[i]), int(i64[i])
+		}
+	}
+	return nil
 }
 
 // ReadCheckpoint reads the checkpoint record of a run folder.
@@ -185,10 +324,12 @@ func (t *Trainer) finalEval(m *EpochMetrics) error {
 // finalAcc holds the accuracies of the exported final model.
 type finalAcc struct{ onnx, torch float64 }
 
-// finish writes summary.json, evaluating the final model first unless the last epoch did.
-func (t *Trainer) finish(sum *Summary) error {
+// finish writes summary.json, evaluating the final model first unless the last epoch did. An
+// interrupted run's summary records the progress so far (completed false) without evaluating:
+// the run folder's model.pt is the last checkpoint's, and --resume continues from there.
+func (t *Trainer) finish(sum *Summary, interrupted bool) error {
 	c := t.Cfg
-	if t.final == nil {
+	if t.final == nil && !interrupted {
 		if err := t.finalEval(nil); err != nil {
 			return err
 		}
@@ -200,9 +341,11 @@ func (t *Trainer) finish(sum *Summary) error {
 	sum.SamplesForward, sum.SamplesBackward = s.SamplesForward, s.SamplesBackward
 	sum.TrainSeconds, sum.DataWaitSeconds = s.TrainSeconds, t.Loader.Wait().Seconds()
 	sum.Params = t.ParamCount()
-	sum.ONNXTestAcc, sum.TorchTestAcc = t.final.onnx, t.final.torch
+	if t.final != nil {
+		sum.ONNXTestAcc, sum.TorchTestAcc = t.final.onnx, t.final.torch
+	}
 	sum.Weights, sum.ONNX = WeightsFile, ONNXFile
-	sum.Completed = s.Step >= t.TotalSteps
+	sum.Completed = s.Step >= t.TotalSteps && !interrupted
 	js, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return err
@@ -222,21 +365,27 @@ func ConfigFromMap(m map[string]any) (Config, error) {
 	if err := dec.Decode(m); err != nil {
 		return c, fmt.Errorf("decode config: %w", err)
 	}
+	c.Augment.DerivePolicy() // a hand-written map may give augment.ops alone
 	return c, c.Validate()
 }
 
 // Resume loads the checkpoint of run folder dir into t (built from the checkpoint's config):
-// weights, sampler statistics and random state, and progress, so that training continues with
-// the selections the uninterrupted run would have made. Deviation: gotch exposes no optimizer
-// state, so SGD momentum buffers restart from zero, and a Selective Backprop queue of selected
-// but not yet trained examples is dropped.
+// weights, momentum buffers, sampler statistics and random state, the Selective Backprop queue
+// and progress. Training continues with the epoch after the checkpoint (an interrupted epoch is
+// redone from its start), so that the resumed run equals the uninterrupted one.
 func (t *Trainer) Resume(dir string) error {
 	ck, err := ReadCheckpoint(dir)
 	if err != nil {
 		return err
 	}
-	if err := t.VS.Load(filepath.Join(dir, ck.Weights)); err != nil {
-		return fmt.Errorf("resume: load weights: %w", err)
+	wp := filepath.Join(dir, ck.Weights)
+	if err := torchx.LoadWeights(t.VS, wp); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if ck.State != "" {
+		if err := t.loadState(filepath.Join(dir, ck.State)); err != nil {
+			return fmt.Errorf("resume: %w", err)
+		}
 	}
 	if len(ck.SamplerState) > 0 {
 		s, ok := t.Sampler.(sampler.Stateful)
@@ -249,6 +398,6 @@ func (t *Trainer) Resume(dir string) error {
 	}
 	t.state = ck.Progress
 	t.state.Epoch, t.state.Step = ck.Epoch, ck.Step
-	t.resumed = true
+	t.resumed = &ck
 	return nil
 }

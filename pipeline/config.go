@@ -79,7 +79,8 @@ type TrainConfig struct {
 // user changes the fields it needs. Nothing fills zero fields later, so an explicit 0, false or
 // "" is used as given (weight decay 0, momentum 0 and seed 0 are real settings) and checked by
 // Validate. The zero values with a meaning of their own are documented on the fields (threads,
-// dataset.dir, train_limit, test_limit, val_samples, log_selection, sampler.sb_beta).
+// dataset.dir, train_limit, test_limit, val_samples, log_selection); sampler.sb_beta's default
+// is negative, "derive β from the budget", so that 0 is a β like any other.
 func DefaultConfig() Config {
 	c := Config{
 		Name:    "demo",
@@ -245,6 +246,9 @@ func (c *Config) Problems() []string {
 	}
 	if err := c.Augment.Validate(); err != nil {
 		errs = append(errs, strings.Split(err.Error(), "\n")...)
+	}
+	if c.Out == "" {
+		bad("out is empty: give a run folder")
 	}
 	return errs
 }

@@ -23,13 +23,27 @@ func (t *Trainer) EvalTorch(d *data.Dataset) float64 {
 // EvalTorch scores m on d in batches of bs.
 func EvalTorch(m models.Model, info data.Info, d *data.Dataset, bs int, to func(*ts.Tensor) *ts.Tensor) float64 {
 	classes := len(info.Classes)
+	correct := 0
+	forEachLogits(m, info, d, d.N, bs, to, func(s, n int, out []float32) {
+		for i := 0; i < n; i++ {
+			if argmax(out[i*classes:(i+1)*classes]) == d.Labels[s+i] {
+				correct++
+			}
+		}
+	})
+	return float64(correct) / float64(d.N)
+}
+
+// forEachLogits runs the first limit images of d through m in evaluation mode without
+// gradients, in batches of bs, and hands fn each batch's start, size and logits.
+func forEachLogits(m models.Model, info data.Info, d *data.Dataset, limit, bs int, to func(*ts.Tensor) *ts.Tensor, fn func(s, n int, out []float32)) {
+	classes := len(info.Classes)
 	per := d.C * d.H * d.W
 	x := make([]float32, bs*per)
 	out := make([]float32, bs*classes)
 	img := augment.Image{H: d.H, W: d.W, C: d.C}
-	correct := 0
-	for s := 0; s < d.N; s += bs {
-		n := min(bs, d.N-s)
+	for s := 0; s < limit; s += bs {
+		n := min(bs, limit-s)
 		for i := 0; i < n; i++ {
 			img.Pix = d.Image(s + i)
 			augment.Normalize(&img, info.Mean, info.Std, x[i*per:(i+1)*per])
@@ -41,13 +55,22 @@ func EvalTorch(m models.Model, info data.Info, d *data.Dataset, bs int, to func(
 			xt.MustDrop()
 			logits.MustDrop()
 		})
-		for i := 0; i < n; i++ {
-			if argmax(out[i*classes:(i+1)*classes]) == d.Labels[s+i] {
-				correct++
+		fn(s, n, out[:n*classes])
+	}
+}
+
+// finiteLogits reports whether the model's evaluation-mode logits on the first images of the
+// test set are all finite: weights can be finite and still so large that every output overflows.
+func (t *Trainer) finiteLogits() bool {
+	ok := true
+	forEachLogits(t.Model, t.Info, t.Test, min(t.Test.N, 64), 64, t.toDevice, func(_, _ int, out []float32) {
+		for _, v := range out {
+			if !finite(float64(v)) {
+				ok = false
 			}
 		}
-	}
-	return float64(correct) / float64(d.N)
+	})
+	return ok
 }
 
 func argmax(v []float32) int {

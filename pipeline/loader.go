@@ -23,8 +23,13 @@ type Batch struct {
 }
 
 // Loader prepares batches in worker goroutines ahead of the training step. Every image's
-// randomness is derived from (seed, epoch, dataset index) and every batch mixer's from
-// (seed, epoch, batch number), so the batches are identical for any number of workers.
+// randomness is derived from (seed, epoch, dataset index, occurrence) and every batch mixer's
+// from (seed, epoch, batch number), so the batches are identical for any number of workers.
+// The occurrence is how many times the index already appeared earlier in the epoch's list:
+// samplers that draw with replacement (loss-is, upper-bound-is) repeat indices, and each
+// repeat gets its own crop, flip and RandAugment draw instead of a copy of the first. A first
+// occurrence is keyed as before occurrences existed, so its augmentation depends on
+// (seed, epoch, index) alone, whatever the order or the sampler.
 type Loader struct {
 	ds       *data.Dataset
 	mean     []float32
@@ -55,6 +60,7 @@ func NewLoader(ds *data.Dataset, info data.Info, pipe augment.Pipeline, seed uin
 // received batch back with Release once its data has been copied.
 func (l *Loader) Epoch(epoch int, idx []int, stop <-chan struct{}) <-chan *Batch {
 	nb := len(idx) / l.batch
+	occ := occurrences(idx[:nb*l.batch], l.ds.N)
 	slots := make(chan chan *Batch, l.prefetch)
 	type job struct {
 		seq  int
@@ -73,7 +79,8 @@ func (l *Loader) Epoch(epoch int, idx []int, stop <-chan struct{}) <-chan *Batch
 			pcg := rand.NewPCG(0, 0)
 			rng := rand.New(pcg)
 			for j := range jobs {
-				j.slot <- l.build(pipe, &img, pcg, rng, epoch, j.seq, idx[j.seq*l.batch:(j.seq+1)*l.batch])
+				lo, hi := j.seq*l.batch, (j.seq+1)*l.batch
+				j.slot <- l.build(pipe, &img, pcg, rng, epoch, j.seq, idx[lo:hi], occ[lo:hi])
 			}
 		}()
 	}
@@ -145,9 +152,36 @@ func (l *Loader) get() *Batch {
 	}
 }
 
-// build prepares batch number seq of an epoch from the dataset indices idx.
-// img, pcg and rng are the calling worker's scratch image and random source.
-func (l *Loader) build(pipe augment.Pipeline, img *augment.Image, pcg *rand.PCG, rng *rand.Rand, epoch, seq int, idx []int) *Batch {
+// occurrences returns, for every position of idx, how many times its index (in [0, n))
+// appeared at earlier positions.
+func occurrences(idx []int, n int) []uint32 {
+	seen := make([]uint32, n)
+	occ := make([]uint32, len(idx))
+	for p, k := range idx {
+		occ[p] = seen[k]
+		seen[k]++
+	}
+	return occ
+}
+
+// augmentKey is the first PCG seed word of an image's augmentation: the run seed in the
+// augment stream, and for a repeated index (occurrence o > 0) a SplitMix64 hash of o, so that
+// repeats get unrelated streams while first occurrences keep the key they always had.
+func (l *Loader) augmentKey(o uint32) uint64 {
+	key := l.seed ^ streamAugment<<56
+	if o > 0 {
+		x := uint64(o) + 0x9e3779b97f4a7c15 // SplitMix64 (Steele et al. 2014)
+		x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+		x = (x ^ x>>27) * 0x94d049bb133111eb
+		key ^= x ^ x>>31
+	}
+	return key
+}
+
+// build prepares batch number seq of an epoch from the dataset indices idx, where occ[i] is
+// the occurrence number of idx[i] in the epoch. img, pcg and rng are the calling worker's
+// scratch image and random source.
+func (l *Loader) build(pipe augment.Pipeline, img *augment.Image, pcg *rand.PCG, rng *rand.Rand, epoch, seq int, idx []int, occ []uint32) *Batch {
 	ds := l.ds
 	b := l.get()
 	b.seq = seq
@@ -158,7 +192,7 @@ func (l *Loader) build(pipe augment.Pipeline, img *augment.Image, pcg *rand.PCG,
 	per := ds.C * ds.H * ds.W
 	for i, k := range idx {
 		copy(img.Pix, ds.Image(k))
-		pcg.Seed(l.seed^streamAugment<<56, uint64(epoch)<<32|uint64(k))
+		pcg.Seed(l.augmentKey(occ[i]), uint64(epoch)<<32|uint64(k))
 		for _, t := range pipe.Transforms {
 			t.Apply(img, rng)
 		}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -158,5 +159,39 @@ func TestSelectionLogHasIndicesAndImportance(t *testing.T) {
 		if v < 0 || v > 1 {
 			t.Errorf("p-sgd importance %v outside [0,1] after two epochs", v)
 		}
+	}
+}
+
+// TestInfoBatchRunAnnealsAndReportsPruning: the trainer gives infobatch its step budget T, so
+// at b = 0.3 the run's last epoch uses full data (counting epochs against δ·E would not: the
+// 64 steps end in the 6th of 16 planned epochs), and the pruned count reaches metrics.jsonl and
+// summary.json.
+func TestInfoBatchRunAnnealsAndReportsPruning(t *testing.T) {
+	c := tinyConfig(t)
+	c.Sampler.Method = "infobatch"
+	c.Train.Budget, c.Train.BatchSize, c.Train.Epochs = 0.3, 4, 16
+	c.Train.EvalBackend, c.Train.EvalEvery = "torch", 100
+	c.Train.LogSelection = filepath.Join(c.Out, "sel.jsonl")
+	tr := newTestTrainer(t, c)
+	if got := tr.Cfg.Sampler.TotalSteps(); got != tr.TotalSteps || got != 64 {
+		t.Fatalf("sampler step budget %d, trainer %d, want 64", got, tr.TotalSteps)
+	}
+	s, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := selections(t, c.Train.LogSelection)
+	pruned := 0
+	for e := 2; e < len(sel); e++ {
+		if len(sel[e]) < 64 {
+			pruned++
+		}
+	}
+	if pruned == 0 || len(sel[len(sel)]) != 64 {
+		t.Errorf("%d epochs: %d pruned after the first, last has %d indices; want pruned epochs, then full data (64)", len(sel), pruned, len(sel[len(sel)]))
+	}
+	m := readMetrics(t, c.Out)
+	if s.Pruned == 0 || m[len(m)-1].Pruned != s.Pruned {
+		t.Errorf("summary pruned %d, last metrics line %d; want the same positive count", s.Pruned, m[len(m)-1].Pruned)
 	}
 }

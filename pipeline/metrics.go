@@ -31,6 +31,7 @@ type EpochMetrics struct {
 	Entropy         float64  `json:"visit_entropy"`   // H(c) of per-sample visit counts (max ln N)
 	NeverSeen       float64  `json:"never_seen"`      // fraction of samples not visited yet
 	MeanImportance  float64  `json:"mean_importance"` // mean of the sampler's importance vector
+	Pruned          int64    `json:"pruned"`          // samples the sampler left out of its epochs so far (infobatch)
 	RSSMiB          float64  `json:"rss_mib"`         // resident memory after the epoch and its evaluation (see HeldRSSMiB)
 }
 
@@ -47,7 +48,7 @@ func (t *Trainer) epochMetrics() EpochMetrics {
 	}
 	if r, ok := t.Sampler.(sampler.Reporter); ok {
 		st := r.Report()
-		m.Entropy, m.NeverSeen, m.MeanImportance = st.Entropy, st.NeverSeen, st.MeanImportance
+		m.Entropy, m.NeverSeen, m.MeanImportance, m.Pruned = st.Entropy, st.NeverSeen, st.MeanImportance, st.Pruned
 	}
 	return m
 }
@@ -108,6 +109,28 @@ func (m *metricsWriter) Write(e EpochMetrics) error {
 
 func (m *metricsWriter) Close() error { return m.f.Close() }
 
+// Size is the length of the file written so far (every line is flushed when written).
+func (m *metricsWriter) Size() (int64, error) {
+	st, err := m.f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("metrics file: %w", err)
+	}
+	return st.Size(), nil
+}
+
+// DivergedError stops a run whose loss or weights stopped being finite.
+type DivergedError struct {
+	Step   int     // optimizer steps done
+	Loss   float64 // the training loss that was seen (mean of the epoch so far for weights)
+	LR     float64 // learning rate of the last step
+	Reason string
+	Kept   int // epochs of the checkpoint kept (the last finite one)
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("diverged at step %d (loss %g, lr %g): %s; kept the last finite checkpoint (epoch %d); lower train.lr", e.Step, e.Loss, e.LR, e.Reason, e.Kept)
+}
+
 // Summary is summary.json: the totals of a run. Accuracies are fractions in [0,1].
 type Summary struct {
 	Dataset         string  `json:"dataset"`
@@ -133,6 +156,7 @@ type Summary struct {
 	ONNX            string  `json:"onnx"`
 	VisitEntropy    float64 `json:"visit_entropy"`
 	NeverSeen       float64 `json:"never_seen"`
+	Pruned          int64   `json:"pruned"` // samples left out of epochs by the sampler (infobatch)
 	Completed       bool    `json:"completed"`
 	RSSFirstMiB     float64 `json:"rss_first_epoch_mib"`
 	RSSLastMiB      float64 `json:"rss_last_epoch_mib"`
@@ -148,5 +172,5 @@ func (s *Summary) observe(m EpochMetrics) {
 	}
 	s.RSSLastMiB = m.RSSMiB
 	s.EpochsRun = m.Epoch
-	s.VisitEntropy, s.NeverSeen = m.Entropy, m.NeverSeen
+	s.VisitEntropy, s.NeverSeen, s.Pruned = m.Entropy, m.NeverSeen, m.Pruned
 }

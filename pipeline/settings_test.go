@@ -73,7 +73,7 @@ func TestNewTrainerRejectsInvalidZeros(t *testing.T) {
 	for _, w := range []string{
 		"train.workers (0) must be >= 1", "train.prefetch (0) must be >= 1", "train.eval_every (0) must be > 0",
 		"train.gamma (0) must be in (0,1]", "sampler.infobatch_ratio (0) must be in (0,1)",
-		"sampler.sb_history (0) must be > 0", `augment.policy (""): empty policy`,
+		"sampler.sb_history (0) must be > 0", `augment.policy ("") is empty`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("error lacks %q:\n%v", w, err)

@@ -12,30 +12,20 @@ import (
 
 // trainStep runs one optimizer step on b: set the LR from the schedule, forward in training
 // mode, per-example cross-entropy against every mixing part, weighted mean, backward, step.
-// isw holds optional per-image loss multipliers (importance unbiasing); observe says whether
-// the per-example losses of this forward pass go to the sampler.
+// isw holds optional loss multipliers (importance unbiasing) per loaded position, as
+// Weighter.Weights(b.Index) returns them; observe says whether the per-example losses of this
+// forward pass go to the sampler.
 //
-// The loss is Σ_j Σ_k isw_j·W_jk·CE(ŷ_j, y_jk) / N, where part k of image j came from the
-// batch image Src[j,k] with label weight W_jk (1 part without mixing). Every per-example
-// quantity the sampler needs (each part's CE, p(true class), ‖∂CE/∂logits‖) is computed in Go
-// from one copy of the logits, so the step has a single device synchronisation.
+// The loss is Σ_j Σ_k isw_Src[j,k]·W_jk·CE(ŷ_j, y_jk) / B, where part k of image j came from
+// the batch image Src[j,k] with label weight W_jk (1 part without mixing); see lossWeights.
+// Every per-example quantity the sampler needs (each part's CE, p(true class), ‖∂CE/∂logits‖)
+// is computed in Go from one copy of the logits, so the step has a single device
+// synchronisation.
 func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 	n, parts := b.N, b.Parts
 	lr := t.Sched.At(t.state.Step)
-	t.Opt.SetLR(lr)
 
-	labels := make([]int64, n*parts)
-	weights := make([]float32, n*parts)
-	for j := 0; j < n; j++ {
-		s := float32(1)
-		if isw != nil {
-			s = isw[j]
-		}
-		for k := 0; k < parts; k++ {
-			labels[j*parts+k] = int64(b.Label[b.Src[j*parts+k]])
-			weights[j*parts+k] = b.Weight[j*parts+k] * s / float32(n)
-		}
-	}
+	labels, weights := lossWeights(b, isw)
 	x := t.toDevice(ts.MustOfSlice(b.X).MustView([]int64{int64(n), int64(b.C), int64(b.H), int64(b.W)}, true))
 	lab := t.toDevice(ts.MustOfSlice(labels).MustView([]int64{int64(n), int64(parts)}, true))
 	wt := t.toDevice(ts.MustOfSlice(weights).MustView([]int64{int64(n), int64(parts)}, true))
@@ -48,15 +38,20 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 		loss = smoothLoss(loss, lsm, wt, eps)
 	}
 	lsm.MustDrop()
-	t.Opt.MustZeroGrad()
-	loss.MustBackward()
-	t.Opt.MustStep()
+	err := t.Opt.ZeroGrad()
+	if err == nil {
+		loss.MustBackward()
+		err = t.Opt.Step(lr)
+	}
 
 	classes := len(t.Info.Classes)
 	out := t.logitsBuf(n * classes)
 	logits.MustCopyData(out, uint(n*classes))
 	for _, v := range []*ts.Tensor{x, lab, wt, logits, loss} {
 		v.MustDrop()
+	}
+	if err != nil {
+		return fmt.Errorf("step %d: optimizer: %w", t.state.Step+1, err)
 	}
 
 	t.state.Step++
@@ -65,7 +60,7 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 	t.state.SamplesBackward += int64(n)
 	stats := perExample(out, classes, b)
 	if !finite(stats.loss) {
-		return fmt.Errorf("step %d: training loss is %v (learning rate %g): stopping", t.state.Step, stats.loss, lr)
+		return &DivergedError{Step: t.state.Step, Loss: stats.loss, LR: lr, Reason: "the training loss is not finite", Kept: t.state.Epoch}
 	}
 	t.state.EpochLoss += stats.loss * float64(n)
 	t.state.EpochCorrect += stats.correct
@@ -79,6 +74,35 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 		h.Step(t, stats.loss)
 	}
 	return nil
+}
+
+// lossWeights returns the label and the loss weight of every part of b (B·Parts each, B = b.N,
+// row-major by image): part k of image j is scored against the label of its source image
+// s = Src[j,k] with weight W_jk·isw[s]/B. isw[p] is the multiplier of dataset index b.Index[p]
+// (nil means 1 for all). The multiplier follows the source, not the image position: under a
+// mixer, image j holds the pixels and label terms of several samples, and the 1/(N·pᵢ) of
+// loss-is and upper-bound-is or the 1/(1−r) of infobatch that unbiases sample i must scale the
+// terms of sample i wherever its parts went. Each loaded position is the source of parts whose
+// weights sum to 1 (mixup: λ in image p and 1−λ in image perm⁻¹(p); RICAP: one patch per
+// permutation), so with K examples loaded per epoch, drawn with probabilities pᵢ,
+// E[Σ weight·1{term of sample i}] = K·pᵢ·(1/(N·pᵢ))/B = K/(N·B), the value of uniform sampling
+// without multipliers. It panics if isw is neither nil nor of length B.
+func lossWeights(b *Batch, isw []float32) (labels []int64, weights []float32) {
+	n, parts := b.N, b.Parts
+	if isw != nil && len(isw) != n {
+		panic(fmt.Sprintf("pipeline: %d loss multipliers for a batch of %d", len(isw), n))
+	}
+	labels = make([]int64, n*parts)
+	weights = make([]float32, n*parts)
+	for jk, src := range b.Src[:n*parts] {
+		s := float32(1)
+		if isw != nil {
+			s = isw[src]
+		}
+		labels[jk] = int64(b.Label[src])
+		weights[jk] = b.Weight[jk] * s / float32(n)
+	}
+	return labels, weights
 }
 
 // smoothLoss returns PyTorch's label-smoothed loss (1−ε)·ce + ε·Σ_j (Σ_k w_jk)·mean_c(−log p_jc)

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"strings"
 	"time"
 
 	"budgetrain/augment"
@@ -31,7 +34,7 @@ type Trainer struct {
 	Device      gotch.Device
 	VS          *nn.VarStore
 	Model       models.Model
-	Opt         *nn.Optimizer
+	Opt         *torchx.SGD // PyTorch SGD whose momentum buffers are checkpointed
 	Sampler     sampler.Sampler
 	Pipe        augment.Pipeline
 	Loader      *Loader
@@ -42,12 +45,13 @@ type Trainer struct {
 	// Budget arithmetic (spec §1).
 	EpochSamples, StepsPerEpoch, TotalSteps int
 
-	state   State
-	selLog  *selectionLog
-	buf     []float32 // logits copied back from the device
-	queue   *Batch    // Selective Backprop: selected examples waiting for a full batch
-	resumed bool      // continuing a checkpoint: metrics are appended
-	final   *finalAcc // accuracies of the exported final model, once evaluated
+	state      State
+	selLog     *selectionLog
+	buf        []float32   // logits copied back from the device
+	queue      *Batch      // Selective Backprop: selected examples waiting for a full batch
+	resumed    *Checkpoint // the checkpoint this run continues, if any
+	paramNames []string    // trainable variables in the optimizer's order (sorted)
+	final      *finalAcc   // accuracies of the exported final model, once evaluated
 }
 
 // State is the progress of a run, as seen by hooks.
@@ -142,6 +146,7 @@ func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
 		return nil, err
 	}
 	t.Cfg.Sampler.N = t.Train.N
+	_, _, t.Cfg.Sampler.Steps = Iterations(t.Train.N, cfg.Train.Budget, cfg.Train.BatchSize, cfg.Train.Epochs) // infobatch anneals over the last steps
 	if err := t.Cfg.Sampler.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
 	}
@@ -160,7 +165,10 @@ func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
 		return nil, err
 	}
 	tc := cfg.Train
-	if t.Opt, err = nn.NewSGDConfig(tc.Momentum, 0, tc.WeightDecay, tc.Nesterov).Build(t.VS, tc.LR); err != nil {
+	var params []*ts.Tensor
+	t.paramNames, params = trainable(t.VS)
+	if t.Opt, err = torchx.NewSGD(params, tc.Momentum, 0, tc.WeightDecay, tc.Nesterov); err != nil {
+		t.Close()
 		return nil, fmt.Errorf("build optimizer: %w", err)
 	}
 	if t.Sampler, err = sampler.New(t.Cfg.Sampler); err != nil {
@@ -193,6 +201,25 @@ func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
 	return t, nil
 }
 
+// trainable returns the trainable variables sorted by name, with their names. The tensors share
+// the live parameters and must not be dropped.
+func trainable(vs *nn.VarStore) ([]string, []*ts.Tensor) {
+	vars := vs.Variables()
+	var names []string
+	for n, v := range vars {
+		if v.MustRequiresGrad() {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	params := make([]*ts.Tensor, len(names))
+	for i, n := range names {
+		v := vars[n]
+		params[i] = &v
+	}
+	return names, params
+}
+
 // ParamCount returns the number of trainable parameters.
 func (t *Trainer) ParamCount() int64 {
 	var n int64
@@ -219,8 +246,10 @@ func deviceName(d gotch.Device) string {
 	return "cpu"
 }
 
-// Run trains until the step budget is used up or ctx is cancelled. On cancellation it saves
-// a checkpoint and returns ctx's error together with the summary so far.
+// Run trains until the step budget is used up or ctx is cancelled. A checkpoint is saved at
+// the start and after every epoch; on cancellation Run stops after the current step, writes the
+// summary so far (completed false) and returns ctx's error: a resumed run redoes the interrupted
+// epoch from the last checkpoint, so that it equals the uninterrupted run.
 func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 	// Grad mode is per OS thread: stay on this one, and do not trust whatever an earlier
 	// unlocked ts.NoGrad left on it.
@@ -232,10 +261,11 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 	if err := os.MkdirAll(t.Cfg.Out, 0o755); err != nil {
 		return Summary{}, fmt.Errorf("create run folder: %w", err)
 	}
-	if err := writeConfig(filepath.Join(t.Cfg.Out, "config.yaml"), t.Cfg); err != nil {
+	if err := writeConfig(filepath.Join(t.Cfg.Out, ConfigFile), t.Cfg); err != nil {
 		return Summary{}, err
 	}
-	metrics, err := newMetricsWriter(filepath.Join(t.Cfg.Out, "metrics.jsonl"), t.resumed)
+	sum := Summary{}
+	metrics, err := t.openMetrics(&sum)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -246,7 +276,6 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 	for _, h := range t.Hooks {
 		h.Start(t)
 	}
-	sum := Summary{}
 	emit := func(m EpochMetrics) error {
 		m.RSSMiB = HeldRSSMiB()
 		if err := metrics.Write(m); err != nil {
@@ -258,13 +287,22 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 		}
 		return nil
 	}
+	if ck := t.resumed; ck == nil {
+		if err := t.SaveCheckpoint(0, nil, 0); err != nil {
+			return sum, err
+		}
+	} else if ck.Pending != nil { // the checkpoint's epoch was saved but possibly not reported
+		if _, err := t.reportEpoch(*ck.Pending, false, emit); err != nil {
+			return sum, err
+		}
+	}
 	var pending *asyncEval                                                   // a background onnxruntime evaluation whose epoch is not reported yet
 	defer func() { pending.wait(func(EpochMetrics) error { return nil }) }() // never leave it running
 	var runErr error
 	idle := 0 // consecutive epochs without an optimizer step
-	for t.state.Step < t.TotalSteps && runErr == nil {
+	for t.state.Step < t.TotalSteps {
 		before := t.state.Step
-		if runErr = t.trainEpoch(ctx); runErr != nil && !errors.Is(runErr, context.Canceled) {
+		if runErr = t.trainEpoch(ctx); runErr != nil {
 			break
 		}
 		if idle = idle + 1; t.state.Step > before {
@@ -273,25 +311,52 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 			runErr = fmt.Errorf("sampler %s selected no full batch of %d in 5 epochs (step %d of %d)", t.Cfg.Sampler.Method, t.Cfg.Train.BatchSize, t.state.Step, t.TotalSteps)
 			break
 		}
-		interrupted := runErr != nil
-		if interrupted && t.state.Step == before {
-			break // nothing happened in this epoch: the last checkpoint stands
-		}
-		var err error
-		if pending, err = t.endEpoch(pending, interrupted, emit); err != nil {
+		if pending, err = t.endEpoch(pending, metrics, emit); err != nil {
 			return sum, err
 		}
 	}
+	if err := pending.wait(emit); err != nil {
+		return sum, err
+	}
+	pending = nil
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return sum, runErr
 	}
-	if err := t.finish(&sum); err != nil {
+	if err := t.finish(&sum, runErr != nil); err != nil {
 		return sum, err
 	}
 	for _, h := range t.Hooks {
 		h.End(t, sum)
 	}
 	return sum, runErr
+}
+
+// openMetrics opens metrics.jsonl: a new file, or for a resumed run the existing one cut to the
+// checkpoint's length (dropping lines written after it, which the resumed run writes again),
+// whose lines are replayed into sum.
+func (t *Trainer) openMetrics(sum *Summary) (*metricsWriter, error) {
+	path := filepath.Join(t.Cfg.Out, MetricsFile)
+	if t.resumed == nil {
+		return newMetricsWriter(path, false)
+	}
+	if err := os.Truncate(path, t.resumed.MetricsBytes); err != nil && !(os.IsNotExist(err) && t.resumed.MetricsBytes == 0) {
+		return nil, fmt.Errorf("resume: cut %s to the checkpoint's %d bytes: %w", path, t.resumed.MetricsBytes, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if line == "" {
+			continue
+		}
+		var m EpochMetrics
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			return nil, fmt.Errorf("resume: %s line %d: %w", path, i+1, err)
+		}
+		sum.observe(m)
+	}
+	return newMetricsWriter(path, true)
 }
 
 // trainEpoch trains one epoch (Selective Backprop's or the sampler's selection) and adds its
@@ -306,31 +371,40 @@ func (t *Trainer) trainEpoch(ctx context.Context) error {
 }
 
 // endEpoch reports the epoch just trained: it first reports a pending background evaluation,
-// saves a checkpoint (before evaluating, so that a failing evaluation loses no training), then
-// evaluates this epoch (in the background when train.eval_async allows, as the final evaluation
-// after the last step) and emits its metrics. It returns the evaluation left running, if any.
-func (t *Trainer) endEpoch(pending *asyncEval, interrupted bool, emit func(EpochMetrics) error) (*asyncEval, error) {
-	e := t.state.Epoch
-	last := t.state.Step >= t.TotalSteps
+// checks that the weights are finite, saves a checkpoint (before evaluating, so that a failing
+// evaluation loses no training), then evaluates this epoch and emits its metrics (see
+// reportEpoch). It returns the evaluation left running, if any.
+func (t *Trainer) endEpoch(pending *asyncEval, metrics *metricsWriter, emit func(EpochMetrics) error) (*asyncEval, error) {
 	m := t.epochMetrics()
 	if err := pending.wait(emit); err != nil {
 		return nil, err
 	}
-	done := e + 1 // epochs completed; an interrupted epoch is redone on resume
-	if interrupted {
-		done = e
+	if err := t.checkFinite(); err != nil {
+		return nil, err
 	}
-	if err := t.SaveCheckpoint(done); err != nil {
+	size, err := metrics.Size()
+	if err != nil {
+		return nil, err
+	}
+	if err := t.SaveCheckpoint(t.state.Epoch+1, &m, size); err != nil {
 		return nil, err
 	}
 	t.state.Epoch++
+	return t.reportEpoch(m, t.Cfg.Train.EvalAsync, emit)
+}
+
+// reportEpoch evaluates the current weights for epoch m.Epoch's line when due (every
+// eval_every epochs, and the final evaluation after the last step) and emits the line. With
+// async, an onnxruntime evaluation runs in the background and is returned instead.
+func (t *Trainer) reportEpoch(m EpochMetrics, async bool, emit func(EpochMetrics) error) (*asyncEval, error) {
 	c := t.Cfg.Train
-	evalNow := (e+1)%c.EvalEvery == 0 || last || interrupted
+	last := t.state.Step >= t.TotalSteps
+	evalNow := m.Epoch%c.EvalEvery == 0 || last
 	var err error
 	switch {
-	case evalNow && c.EvalAsync && !last && !interrupted && c.EvalBackend != "torch":
+	case evalNow && async && !last && c.EvalBackend != "torch":
 		return t.evaluateAsync(m)
-	case last && !interrupted:
+	case last:
 		err = t.finalEval(&m)
 	case evalNow:
 		err = t.evaluate(&m)
@@ -339,6 +413,29 @@ func (t *Trainer) endEpoch(pending *asyncEval, interrupted bool, emit func(Epoch
 		return nil, err
 	}
 	return nil, emit(m)
+}
+
+// checkFinite stops a diverged run before its weights are saved or evaluated: a NaN or
+// infinite parameter would otherwise be checkpointed and scored as chance accuracy.
+func (t *Trainer) checkFinite() error {
+	bad := ""
+	ts.NoGrad(func() {
+		for name, p := range t.VS.Variables() { // BatchNorm's running statistics included
+			s := p.MustSum(gotch.Double, false)
+			if v := s.Float64Values(true)[0]; !finite(v) {
+				bad = "variable " + name + " is"
+				return
+			}
+		}
+	})
+	if bad == "" && !t.finiteLogits() {
+		bad = "the model's outputs are"
+	}
+	if bad != "" {
+		return &DivergedError{Step: t.state.Step, Loss: t.state.EpochLoss / float64(max(t.state.EpochSeen, 1)), LR: t.state.LR,
+			Reason: bad + " not finite", Kept: t.state.Epoch}
+	}
+	return nil
 }
 
 // epoch trains one epoch of the sampler's selection.
@@ -381,6 +478,9 @@ func (t *Trainer) forEachBatch(ctx context.Context, fn func(b *Batch) error) err
 
 // Close frees the model and optimizer.
 func (t *Trainer) Close() {
+	if t.Opt != nil {
+		t.Opt.Close()
+	}
 	if t.VS != nil {
 		t.VS.Destroy()
 	}

@@ -14,7 +14,7 @@ import (
 func benchSampler(b *testing.B, method string, n int) (Sampler, int) {
 	b.Helper()
 	c := DefaultConfig()
-	c.Method, c.Seed, c.N, c.Budget = method, 1, n, 0.3
+	c.Method, c.Seed, c.N, c.Budget, c.BatchSize, c.Epochs = method, 1, n, 0.3, 128, 200
 	s, err := New(c)
 	if err != nil {
 		b.Fatal(err)

@@ -10,7 +10,6 @@ import (
 // Config selects and parameterises a sampler. Start from DefaultConfig, set N and what
 // else differs, and give it to New, which validates it. Every value is used as given: a
 // zero is a zero (and rejected where it is not valid), never a stand-in for a default.
-// The one zero with a meaning of its own is SBBeta's.
 type Config struct {
 	// Method is one of Methods(). Default "unif-sgd".
 	Method string `mapstructure:"method"`
@@ -26,8 +25,12 @@ type Config struct {
 	// BatchSize B, in examples. Used to check that ⌊N·b⌋ >= B (at least one step per
 	// epoch). Default 128.
 	BatchSize int `mapstructure:"-"`
-	// Epochs E is the planned number of epochs (infobatch's annealing uses it). Default 200.
+	// Epochs E is the planned number of epochs. Default 200.
 	Epochs int `mapstructure:"-"`
+	// Steps is T, the run's budget of optimizer steps (batches of BatchSize); infobatch
+	// anneals over its last (1−δ). The pipeline fills it with the T it trains for; 0 means
+	// the paper's T = E·⌊⌊N·b⌋/B⌋ (§1), see TotalSteps. Default 0.
+	Steps int `mapstructure:"-"`
 
 	// NoSmoothing drops the smoothing constant ε = mean(w) (paper §2.4) in p-sgd, c-sgd,
 	// loss-is and upper-bound-is (ablation). Default false.
@@ -39,22 +42,22 @@ type Config struct {
 	// WarmupEpochs is the number of initial epochs sampled uniformly by p-sgd, c-sgd,
 	// loss-is and upper-bound-is (epochs e < WarmupEpochs, 0-based). Default 0.
 	WarmupEpochs int `mapstructure:"warmup_epochs"`
-	// SBBeta is Selective Backprop's selectivity β >= 0 (P = percentile^β). 0 means
-	// "derive from the budget": β = 1/b − 1, so that E[P] = 1/(β+1) = b. Default 0. A
-	// literal β = 0 would back-propagate every forwarded example (plain full-data training
-	// with an extra forward pass), so nothing useful is lost by giving 0 this meaning.
+	// SBBeta is Selective Backprop's selectivity β >= 0 (P = percentile^β; 0 keeps every
+	// example). A negative value means "derive from the budget": β = 1/b − 1, so that
+	// E[P] = 1/(β+1) = b. Default −1 (derived).
 	SBBeta float64 `mapstructure:"sb_beta"`
 	// SBHistory is the length of Selective Backprop's loss history, in losses. Default 1024.
 	SBHistory int `mapstructure:"sb_history"`
 	// InfoBatchRatio r is the fraction of below-mean-loss samples infobatch prunes per
 	// epoch, in (0, 1). Default 0.5.
 	InfoBatchRatio float64 `mapstructure:"infobatch_ratio"`
-	// InfoBatchAnneal δ is the fraction of the planned epochs during which infobatch
-	// prunes; epochs e >= δ·E use full data. In (0, 1]. Default 0.875.
+	// InfoBatchAnneal δ is the fraction of the run's optimizer steps (TotalSteps) during
+	// which infobatch prunes; epochs from the boundary nearest to step δ·T on use full
+	// data. In (0, 1]. Default 0.875.
 	InfoBatchAnneal float64 `mapstructure:"infobatch_anneal"`
 }
 
-// The defaults of DefaultConfig.
+// Defaults of DefaultConfig.
 const (
 	DefaultMethod          = "unif-sgd"
 	DefaultBudget          = 1.0
@@ -63,13 +66,14 @@ const (
 	DefaultSBHistory       = 1024
 	DefaultInfoBatchRatio  = 0.5
 	DefaultInfoBatchAnneal = 0.875
+	DefaultSBBeta          = -1.0 // derive β from the budget
 )
 
-// DefaultConfig returns the documented defaults. N (the dataset size) is left 0: set it.
+// DefaultConfig returns the documented defaults (N, the dataset size, is left 0: the caller
+// must set it).
 func DefaultConfig() Config {
-	return Config{Method: DefaultMethod, Budget: DefaultBudget, BatchSize: DefaultBatchSize,
-		Epochs: DefaultEpochs, SBHistory: DefaultSBHistory, InfoBatchRatio: DefaultInfoBatchRatio,
-		InfoBatchAnneal: DefaultInfoBatchAnneal}
+	return Config{Method: DefaultMethod, Budget: DefaultBudget, BatchSize: DefaultBatchSize, Epochs: DefaultEpochs,
+		SBBeta: DefaultSBBeta, SBHistory: DefaultSBHistory, InfoBatchRatio: DefaultInfoBatchRatio, InfoBatchAnneal: DefaultInfoBatchAnneal}
 }
 
 // Configured is implemented by every sampler New builds: Config returns the config it was
@@ -104,11 +108,14 @@ func (c *Config) Validate() error {
 	if c.Epochs <= 0 {
 		bad("sampler.epochs (%d) must be > 0", c.Epochs)
 	}
+	if c.Steps < 0 {
+		bad("sampler.steps (%d) must be >= 0", c.Steps)
+	}
 	if c.WarmupEpochs < 0 {
 		bad("sampler.warmup_epochs (%d) must be >= 0", c.WarmupEpochs)
 	}
-	if !(c.SBBeta >= 0) || math.IsInf(c.SBBeta, 0) {
-		bad("sampler.sb_beta (%g) must be finite and >= 0", c.SBBeta)
+	if math.IsNaN(c.SBBeta) || math.IsInf(c.SBBeta, 0) {
+		bad("sampler.sb_beta (%g) must be finite (>= 0, or negative to derive it from the budget)", c.SBBeta)
 	}
 	if c.SBHistory <= 0 {
 		bad("sampler.sb_history (%d) must be > 0", c.SBHistory)
@@ -128,11 +135,20 @@ func (c *Config) EpochSize() int {
 	return int(float64(c.N) * c.Budget)
 }
 
-// SBEffectiveBeta is the β Selective Backprop uses: SBBeta, or 1/b − 1 when SBBeta is 0.
+// TotalSteps is T, the run's optimizer-step budget: Steps, or when Steps is 0 the paper's
+// E·⌊K/B⌋ with K = EpochSize() (§1), which is what the pipeline trains for.
+func (c *Config) TotalSteps() int {
+	if c.Steps > 0 {
+		return c.Steps
+	}
+	return c.Epochs * (c.EpochSize() / max(c.BatchSize, 1))
+}
+
+// SBEffectiveBeta is the β Selective Backprop uses: SBBeta, or 1/b − 1 when SBBeta is negative.
 // With percentiles ≈ U(0,1), E[percentile^β] = 1/(β+1), so the derived β backprops a
 // fraction b of the forwarded examples. At b = 1 it is 0: every example is kept.
 func (c *Config) SBEffectiveBeta() float64 {
-	if c.SBBeta != 0 {
+	if c.SBBeta >= 0 {
 		return c.SBBeta
 	}
 	return 1/c.Budget - 1

@@ -9,7 +9,7 @@ import (
 )
 
 func TestDefaultConfigHoldsTheDocumentedDefaults(t *testing.T) {
-	want := Config{Method: "unif-sgd", Budget: 1, BatchSize: 128, Epochs: 200, SBHistory: 1024,
+	want := Config{Method: "unif-sgd", Budget: 1, BatchSize: 128, Epochs: 200, SBBeta: -1, SBHistory: 1024,
 		InfoBatchRatio: 0.5, InfoBatchAnneal: 0.875}
 	if c := DefaultConfig(); c != want {
 		t.Fatalf("DefaultConfig() = %+v, want %+v", c, want)
@@ -62,6 +62,25 @@ func TestEverySamplerReportsItsConfig(t *testing.T) {
 	}
 }
 
+// TestNewUsesZerosAsGiven: a zero is a value, never "the default": an explicit
+// infobatch_ratio 0 is rejected (not replaced by 0.5), sb_beta 0 keeps every example (not the
+// budget-derived β), and warmup 0 stays 0.
+func TestNewUsesZerosAsGiven(t *testing.T) {
+	c := DefaultConfig()
+	c.Method, c.N, c.InfoBatchRatio = "infobatch", 1000, 0
+	if _, err := New(c); err == nil || !strings.Contains(err.Error(), "sampler.infobatch_ratio (0)") {
+		t.Errorf("infobatch_ratio 0: %v, want it rejected", err)
+	}
+	c = DefaultConfig()
+	c.Budget, c.SBBeta = 0.25, 0
+	if got := c.SBEffectiveBeta(); got != 0 {
+		t.Errorf("sb_beta 0 at b=0.25 gives β %g, want 0", got)
+	}
+	if d := DefaultConfig(); d.SBBeta >= 0 || d.SBHistory != DefaultSBHistory || d.InfoBatchRatio != DefaultInfoBatchRatio {
+		t.Errorf("DefaultConfig() = %+v", d)
+	}
+}
+
 func TestConfigValidateListsEveryProblem(t *testing.T) {
 	c := Config{Method: "nope", N: -1, Budget: 1.5, BatchSize: -2, Epochs: -3, WarmupEpochs: -1,
 		SBBeta: math.NaN(), SBHistory: -4, InfoBatchRatio: 1, InfoBatchAnneal: 2}
@@ -76,7 +95,7 @@ func TestConfigValidateListsEveryProblem(t *testing.T) {
 		"sampler.batch_size (-2) must be > 0",
 		"sampler.epochs (-3) must be > 0",
 		"sampler.warmup_epochs (-1) must be >= 0",
-		"sampler.sb_beta (NaN) must be finite and >= 0",
+		"sampler.sb_beta (NaN) must be finite",
 		"sampler.sb_history (-4) must be > 0",
 		"sampler.infobatch_ratio (1) must be in (0,1)",
 		"sampler.infobatch_anneal (2) must be in (0,1]",
@@ -134,7 +153,7 @@ func TestEpochSizeMatchesPaperTable(t *testing.T) {
 
 func TestSBEffectiveBetaFromBudget(t *testing.T) {
 	tests := []struct{ b, beta, want float64 }{
-		{0.25, 0, 3}, {0.5, 0, 1}, {0.2, 0, 4}, {1, 0, 0}, {0.3, 2.5, 2.5},
+		{0.25, -1, 3}, {0.5, -1, 1}, {0.2, -1, 4}, {1, -1, 0}, {0.3, 2.5, 2.5}, {0.3, 0, 0},
 	}
 	for _, tc := range tests {
 		c := Config{Budget: tc.b, SBBeta: tc.beta}
@@ -157,7 +176,9 @@ func TestNewUnknownMethodListsMethods(t *testing.T) {
 }
 
 func TestNewRejectsInvalidConfig(t *testing.T) {
-	_, err := New(Config{Method: "p-sgd", N: 0})
+	c := DefaultConfig()
+	c.Method = "p-sgd"
+	_, err := New(c)
 	if err == nil || !strings.Contains(err.Error(), "sampler.n (0) must be > 0") {
 		t.Fatalf("New(N=0) = %v, want the sampler.n error", err)
 	}

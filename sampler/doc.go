@@ -72,7 +72,7 @@
 // SBHistory (1024) losses, then keeps position k if U < pctₖ^β, U ~ U[0,1), where pctₖ
 // is the fraction of the history strictly below loss[k]. Until N losses have been
 // given to Select (the first epoch) it keeps everything and leaves the history alone
-// (priming). β = SBBeta, or, if 0, β = 1/b − 1: with pct ≈ U(0,1), E[pct^β] = 1/(β+1)
+// (priming). β = SBBeta, or, if negative, β = 1/b − 1: with pct ≈ U(0,1), E[pct^β] = 1/(β+1)
 // = b, so the backprop fraction matches the budget (how the paper matched β to budgets
 // was not retrieved; it defaults to β = 3). Observe only counts visits: give it the
 // backpropagated examples.
@@ -93,14 +93,20 @@
 //
 // infobatch — Qin et al., ICLR 2024, "InfoBatch: Lossless Training Speed Up by
 // Unbiased Dynamic Data Pruning". The score of a sample is its latest observed loss.
-// In epoch e < δ·E (δ = InfoBatchAnneal, default 0.875; E = Config.Epochs) the m
-// samples with a score below the mean of the observed scores are "well learned":
-// int((1−r)·m) of them, chosen uniformly (r = InfoBatchRatio, default 0.5), are kept
-// with loss weight 1/(1−r) (Weighter), the others are pruned; all other samples,
-// including never-observed ones, are kept with weight 1. Epochs e >= δ·E use all N
-// with weight 1 (annealing). n is ignored and the epoch size varies: the run is bounded
-// by the caller's global step budget, not per epoch. Stats.Pruned counts the samples
-// left out.
+// While pruning, the m samples with a score below the mean of the observed scores are
+// "well learned": int((1−r)·m) of them, chosen uniformly (r = InfoBatchRatio, default
+// 0.5), are kept with loss weight 1/(1−r) (Weighter), the others are pruned; all other
+// samples, including never-observed ones, are kept with weight 1. n is ignored and the
+// epoch size varies: the run is bounded by the caller's global step budget T
+// (Config.TotalSteps), not per epoch. Annealing: InfoBatch trains its last (1−δ) of
+// epochs on full data (δ = InfoBatchAnneal, default 0.875). Deviation: since epochs here
+// are neither fixed in number nor in length, progress is counted in optimizer steps,
+// one per Observe call, and the epoch boundary nearest to step δ·T (within half a
+// pruned epoch) starts the full-data phase: from then on every epoch returns all N with
+// weight 1, about the last (1−δ)·T steps. Counting epochs against δ·E instead would
+// never anneal below b ≈ 0.66, where the T steps end before epoch δ·E. Stats.Pruned
+// counts the samples left out; the pipeline reports it as "pruned" in the epoch metrics
+// and the summary.
 //
 // loss-is — unbiased importance sampling on the loss. The importance wᵢ is the running
 // mean of sample i's loss (never-observed samples get the largest mean, all ones before

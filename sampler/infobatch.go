@@ -17,12 +17,20 @@ const unseenLoss = -1.0 // infobatch "never observed" sentinel (losses are >= 0)
 
 // infoBatch is "infobatch" (Qin et al., ICLR 2024, "InfoBatch: Lossless Training Speed
 // Up by Unbiased Dynamic Data Pruning", Alg. 1): soft pruning of well-learned samples
-// with loss rescaling, and full data for the last epochs.
+// with loss rescaling, and full data for the last part of training.
+//
+// Deviation: InfoBatch anneals in the last (1−δ) of its planned epochs. Here a run is
+// bounded by T optimizer steps, not by epochs, and pruned epochs are shorter than N, so
+// an epoch count says little about how far the run is (at b = 0.3 the run ends after
+// about 0.4·E pruned epochs, and annealing by epoch number would never start below
+// b ≈ 0.66). Progress is therefore measured in optimizer steps: one per Observe call,
+// as the training loop observes each trained batch once, against Config.TotalSteps.
 type infoBatch struct {
 	base
 	last    []float64 // latest observed loss per sample, unseenLoss if never observed
 	weights []float32 // this epoch's loss multiplier per sample
 	pruned  int64
+	steps   int64 // Observe calls so far: the optimizer steps trained
 }
 
 func newInfoBatch(c Config) *infoBatch {
@@ -34,28 +42,28 @@ func newInfoBatch(c Config) *infoBatch {
 	return s
 }
 
-// pruning reports whether epoch e prunes: e < δ·E, after which the annealing phase
-// trains on full data.
-func (s *infoBatch) pruning(e int) bool {
-	return float64(e) < s.cfg.InfoBatchAnneal*float64(s.cfg.Epochs)
+// pruning reports whether an epoch starting now prunes, given the number of steps a
+// pruned epoch would take: while the run has trained fewer than δ·T steps, and the
+// annealing boundary δ·T is not nearer to now than to the end of that pruned epoch. So
+// full data starts at the epoch boundary nearest to step δ·T (at most half a pruned
+// epoch away from it), and the annealing phase is the last (1−δ)·T steps up to that
+// rounding, as InfoBatch's last (1−δ)·E epochs are at full budget.
+func (s *infoBatch) pruning(epochSteps int) bool {
+	left := s.cfg.InfoBatchAnneal*float64(s.cfg.TotalSteps()) - float64(s.steps)
+	return left > 0 && left >= float64(epochSteps)/2
 }
 
 // Epoch ignores n and returns a variable number of indices: every sample except a
 // random ⌈r·m⌉ of the m "well-learned" ones, whose last observed loss is below the mean
 // of the observed losses (never-observed samples are always kept). The kept
-// well-learned samples get weight 1/(1−r). In annealing epochs (e >= δ·E) it returns
-// all N with weight 1. The epoch is therefore not budget-bounded: the caller's global
-// step budget bounds the run, and Stats.Pruned counts the samples left out.
+// well-learned samples get weight 1/(1−r). In the annealing phase (see pruning) it
+// returns all N with weight 1. The epoch is therefore not budget-bounded: the caller's
+// global step budget bounds the run, and Stats.Pruned counts the samples left out.
 func (s *infoBatch) Epoch(e, n int) []int {
 	s.checkEpoch(e, n)
 	r := s.epochRand(e)
 	for i := range s.weights {
 		s.weights[i] = 1
-	}
-	if !s.pruning(e) {
-		out := permutation(r, s.cfg.N)
-		s.scheduled += int64(len(out))
-		return out
 	}
 	thr, seen := s.meanLoss()
 	out := make([]int, 0, s.cfg.N)
@@ -76,6 +84,11 @@ func (s *infoBatch) Epoch(e, n int) []int {
 	// Keep int((1−r)·m) well-learned samples uniformly at random, as the reference
 	// implementation does, so each is pruned with probability ≈ r.
 	keepN := int((1 - s.cfg.InfoBatchRatio) * float64(len(well)))
+	if !s.pruning((len(out) + keepN) / max(s.cfg.BatchSize, 1)) {
+		out = permutation(r, s.cfg.N)
+		s.scheduled += int64(len(out))
+		return out
+	}
 	for i := 0; i < keepN; i++ {
 		j := i + r.IntN(len(well)-i)
 		well[i], well[j] = well[j], well[i]
@@ -121,12 +134,14 @@ func (s *infoBatch) Weights(idx []int) []float32 {
 }
 
 // Observe stores each entry's loss as the sample's latest score (the credit share is
-// not used: InfoBatch scores a sample by its latest loss).
+// not used: InfoBatch scores a sample by its latest loss) and counts one optimizer step,
+// so call it once per trained batch.
 func (s *infoBatch) Observe(o Obs) error {
 	if err := s.validate(o, false); err != nil {
 		return err
 	}
 	s.count(o)
+	s.steps++
 	for k, i := range o.Idx {
 		s.last[i] = float64(o.Loss[k])
 	}
@@ -142,14 +157,17 @@ func (s *infoBatch) Report() Stats {
 	return st
 }
 
+// infoBatchState is the checkpoint payload. A state written before Steps existed decodes
+// with Steps = 0, so a run resumed from it anneals late.
 type infoBatchState struct {
 	Last    []float64
 	Weights []float32
 	Pruned  int64
+	Steps   int64
 }
 
 func (s *infoBatch) MarshalState() ([]byte, error) {
-	return s.marshal(infoBatchState{Last: s.last, Weights: s.weights, Pruned: s.pruned})
+	return s.marshal(infoBatchState{Last: s.last, Weights: s.weights, Pruned: s.pruned, Steps: s.steps})
 }
 
 func (s *infoBatch) UnmarshalState(d []byte) error {
@@ -165,7 +183,7 @@ func (s *infoBatch) UnmarshalState(d []byte) error {
 		return err
 	}
 	s.commit(h)
-	s.last, s.weights, s.pruned = p.Last, p.Weights, p.Pruned
+	s.last, s.weights, s.pruned, s.steps = p.Last, p.Weights, p.Pruned, p.Steps
 	return nil
 }
 

@@ -1,7 +1,9 @@
 package sampler
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -87,21 +89,82 @@ func TestInfoBatchKeepsUnseenSamples(t *testing.T) {
 	}
 }
 
-func TestInfoBatchAnnealUsesFullData(t *testing.T) {
-	const n = 200
-	s := newInfoBatchT(t, n, 8) // δ·E = 7: epoch 7 anneals
-	mustObserve(t, s, randomLosses(1, n))
-	if got := len(s.Epoch(6, 60)); got == n {
-		t.Fatalf("epoch 6 (pruning) returned all %d samples", n)
+// TestInfoBatchAnnealsOverTheLastStepsOfTheRun runs the training loop's protocol (batches of
+// B, the last partial one dropped, one Observe per batch, stop after T steps) with fresh
+// losses every step. The full-data phase must be the last (1−δ)·T steps, up to half a pruned
+// epoch of rounding to an epoch boundary, at every budget: epochs are shorter than N while
+// pruning, so counting epochs against δ·E (the reference rule) never anneals at b = 0.3 (the
+// run ends after about 16 of its 40 planned epochs). Full-data epochs have weight 1 throughout.
+func TestInfoBatchAnnealsOverTheLastStepsOfTheRun(t *testing.T) {
+	const n, batch, epochs, delta = 1000, 10, 40, 0.875
+	for _, b := range []float64{0.3, 0.5, 1} {
+		t.Run(fmt.Sprint("b=", b), func(t *testing.T) {
+			c := testConfig("infobatch", n, b)
+			c.BatchSize, c.Epochs, c.InfoBatchAnneal = batch, epochs, delta
+			s := mustNew(t, c).(*infoBatch)
+			k := c.EpochSize()
+			total := epochs * (k / batch)
+			if got := c.TotalSteps(); got != total {
+				t.Fatalf("TotalSteps() = %d, want %d", got, total)
+			}
+			rng := rand.New(rand.NewPCG(5, 6))
+			step, full, longest := 0, 0, 0
+			for e := 0; step < total; e++ {
+				out := s.Epoch(e, k)
+				annealing := e > 0 && len(out) == n // epoch 0 has no scores, so nothing to prune
+				if !annealing && e > 0 {
+					longest = max(longest, len(out)/batch)
+				} else if annealing {
+					for i, w := range s.Weights(out) {
+						if w != 1 {
+							t.Fatalf("epoch %d: full-data weight of %d is %g, want 1", e, out[i], w)
+						}
+					}
+				}
+				if full > 0 && !annealing {
+					t.Fatalf("epoch %d (step %d) prunes again after full-data epochs", e, step)
+				}
+				for lo := 0; lo+batch <= len(out) && step < total; lo += batch {
+					loss := make([]float32, batch)
+					for i := range loss {
+						loss[i] = float32(rng.ExpFloat64())
+					}
+					if err := s.Observe(Obs{Idx: out[lo : lo+batch], Loss: loss}); err != nil {
+						t.Fatal(err)
+					}
+					step++
+					if annealing {
+						full++
+					}
+				}
+			}
+			want := (1 - delta) * float64(total)
+			if tol := float64(longest)/2 + 1; math.Abs(float64(full)-want) > tol {
+				t.Errorf("%d of %d steps on full data, want %.0f ± %.0f (the last 1−δ of the run)", full, total, want, tol)
+			}
+			if st := s.Report(); st.Pruned == 0 {
+				t.Errorf("Report().Pruned = 0, want the samples left out while pruning")
+			}
+		})
 	}
-	out := s.Epoch(7, 60)
-	if len(out) != n {
-		t.Fatalf("annealing epoch returned %d samples, want %d", len(out), n)
+}
+
+// TestInfoBatchStepsSurviveCheckpoint: the step count behind annealing is part of the state.
+func TestInfoBatchStepsSurviveCheckpoint(t *testing.T) {
+	c := testConfig("infobatch", 100, 0.3)
+	a := mustNew(t, c).(*infoBatch)
+	mustObserve(t, a, randomLosses(1, 100))
+	mustObserve(t, a, randomLosses(2, 100))
+	st, err := a.MarshalState()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for k, w := range s.Weights(out) {
-		if w != 1 {
-			t.Fatalf("annealing weight of %d = %g, want 1", out[k], w)
-		}
+	b := mustNew(t, c).(*infoBatch)
+	if err := b.UnmarshalState(st); err != nil {
+		t.Fatal(err)
+	}
+	if b.steps != 2 || b.steps != a.steps {
+		t.Fatalf("restored %d steps, want 2", b.steps)
 	}
 }
 

@@ -33,9 +33,8 @@ func Methods() []string {
 	return names
 }
 
-// New validates c and builds the sampler for c.Method. It fills nothing in: start from
-// DefaultConfig. An unknown method gives an error wrapping ErrUnknownMethod that lists
-// Methods().
+// New validates c (as given: nothing is filled in) and builds the sampler for c.Method.
+// An unknown method gives an error wrapping ErrUnknownMethod that lists Methods().
 func New(c Config) (Sampler, error) {
 	if _, ok := registry[c.Method]; !ok {
 		return nil, fmt.Errorf("sampler: new %q: %w (known: %s)", c.Method, ErrUnknownMethod, strings.Join(Methods(), ", "))

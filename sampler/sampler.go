@@ -44,7 +44,10 @@ type Sampler interface {
 // Weighter is implemented by samplers whose epochs need per-example loss multipliers
 // (importance unbiasing or rescaling). Weights returns one multiplier per index for
 // indices scheduled in the CURRENT epoch (the last Epoch call); the caller multiplies
-// each example's loss by it before averaging over the batch.
+// each example's loss by it before averaging over the batch. Under a batch mixer the
+// multiplier belongs to the sample, not to the image position: every loss term scored
+// against sample i's label (its mixup share, its RICAP patch) gets sample i's multiplier,
+// which keeps the estimate unbiased (the pipeline's lossWeights).
 type Weighter interface {
 	Weights(idx []int) []float32
 }

@@ -24,7 +24,7 @@ func uniformLosses(r *rand.Rand, n int) []float32 {
 
 func TestSBPrimingKeepsAllForTheFirstNLosses(t *testing.T) {
 	const n = 1000
-	s := newSB(t, n, 0.2, 0)
+	s := newSB(t, n, 0.2, DefaultSBBeta)
 	r := rand.New(rand.NewPCG(1, 2))
 	seen := 0
 	for seen < n { // batches of 128: the batch that crosses N is still primed
@@ -59,8 +59,8 @@ func TestSBKeepRateIsOneOverBetaPlusOne(t *testing.T) {
 	}{
 		{"beta=1", 0.3, 1, 0.5},
 		{"beta=3 (default of the paper)", 0.3, 3, 0.25},
-		{"derived from b=0.2", 0.2, 0, 0.2},
-		{"derived from b=0.5", 0.5, 0, 0.5},
+		{"derived from b=0.2", 0.2, DefaultSBBeta, 0.2},
+		{"derived from b=0.5", 0.5, DefaultSBBeta, 0.5},
 		{"b=1 keeps all", 1, 0, 1},
 	}
 	for k, tc := range tests {
@@ -128,7 +128,7 @@ func TestSBNaNIsNeverKept(t *testing.T) {
 }
 
 func TestSBEpochIsFullPermutation(t *testing.T) {
-	s := newSB(t, 500, 0.3, 0)
+	s := newSB(t, 500, 0.3, DefaultSBBeta)
 	out := s.Epoch(3, 150)
 	if len(out) != 500 {
 		t.Fatalf("Epoch returned %d indices, want all 500", len(out))

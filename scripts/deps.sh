@@ -110,7 +110,8 @@ tver=""
 
 # ---- gotch --------------------------------------------------------------------------------------
 gdir=$repo/third_party/gotch
-stamp="gotch=$gotch_version libtorch=$libtorch libdir=$libdir abi=$abi cuda=$cuda version=$tver patch=4"
+shim=$repo/internal/torchx/csrc/budgetrain_shim.cpp
+stamp="gotch=$gotch_version libtorch=$libtorch libdir=$libdir abi=$abi cuda=$cuda version=$tver patch=5 shim=$(cksum < "$shim" | cut -d" " -f1)"
 if [ "$(cat "$gdir/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
 	need go "to fetch gotch"
 	say "preparing patched gotch $gotch_version in third_party/gotch ($stamp)"
@@ -145,6 +146,9 @@ GO
 	# autograd graph alive: about 35 MB per ResNet-8 training step (measured). Free it.
 	sed -i -E 's/^(  )ts\.ctensor = \*ptr$/\1lib.AtFree(ts.ctensor)\n\1ts.ctensor = *ptr/' "$tmp/ts/tensor-generated.go"
 	[ "$(grep -c 'lib.AtFree(ts.ctensor)' "$tmp/ts/tensor-generated.go")" -ge 200 ] || die "could not patch gotch's in-place ops"
+	# budgetrain's own entry points (in-memory serialization, SGD with readable momentum buffers),
+	# compiled with libtorch's flags as part of libtch.
+	cp "$shim" "$tmp/libtch/budgetrain_shim.cpp"
 	case "$tver" in
 	2.1.*) ;;
 	*)

@@ -1,6 +1,7 @@
 // Package torchx reaches the few libtorch functions that gotch v0.9.1 exports in C but does not
 // wrap in Go (the global seed and the intra-/inter-op thread pools; see gotch's
-// libtch/torch_api.h), and glibc's malloc_trim, which returns the C heap's free memory.
+// libtch/torch_api.h), and glibc's malloc_trim, which returns the C heap's free memory. LoadWeights
+// and Error turn libtorch's failures on a bad weights file into one-line errors naming the file.
 package torchx
 
 /*

@@ -36,7 +36,7 @@ type Session struct {
 	pin runtime.Pinner
 }
 
-// Open reads an ONNX model file and opens a session on it; see OpenBytes.
+// Open reads an ONNX model file and opens a session on it; see OpenBytes. Errors name the file.
 func Open(modelPath string, threads int) (*Session, error) {
 	data, err := os.ReadFile(modelPath)
 	if err != nil {
@@ -44,7 +44,7 @@ func Open(modelPath string, threads int) (*Session, error) {
 	}
 	s, err := OpenBytes(data, threads)
 	if err != nil {
-		return nil, fmt.Errorf("%w (model %q)", err, modelPath)
+		return nil, fmt.Errorf("ort: open model %q: %w", modelPath, err)
 	}
 	return s, nil
 }
@@ -64,9 +64,12 @@ func OpenBytes(data []byte, threads int) (*Session, error) {
 	if threads == 0 {
 		threads = defaultThreads
 	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("ort: empty model (0 bytes), want a serialized ONNX ModelProto")
+	}
 	ins, outs, err := rt.GetInputOutputInfoWithONNXData(data)
 	if err != nil {
-		return nil, fmt.Errorf("ort: read model inputs and outputs: %w", err)
+		return nil, fmt.Errorf("ort: read model inputs and outputs (%d bytes; not an ONNX model, or truncated?): %w", len(data), err)
 	}
 	s := &Session{}
 	if err := s.checkSignature(ins, outs); err != nil {

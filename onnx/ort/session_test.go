@@ -5,6 +5,8 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -361,6 +363,37 @@ func TestOpenRejectsModelsOutsideTheConvention(t *testing.T) {
 	}
 	if _, err := Open("no/such/model.onnx", 1); err == nil || !strings.Contains(err.Error(), "no/such/model.onnx") {
 		t.Errorf("Open of a missing file: %v, want an error naming the path", err)
+	}
+	// Bad files: each error names the file and says what was expected.
+	small, err := os.ReadFile("../testdata/small.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"garbage.onnx", []byte("this is not a model"), "not an ONNX model, or truncated?"},
+		{"empty.onnx", nil, "empty model (0 bytes), want a serialized ONNX ModelProto"},
+		{"truncated.onnx", small[:len(small)/2], "not an ONNX model, or truncated?"},
+	} {
+		path := filepath.Join(dir, f.name)
+		if err := os.WriteFile(path, f.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(path, 1)
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%s) succeeded", f.name)
+			continue
+		}
+		for _, want := range []string{`open model "` + path + `"`, f.want} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("Open(%s): error %q lacks %q", f.name, err, want)
+			}
+		}
 	}
 	if _, err := OpenBytes(newSmallNet(1).marshal(t), -1); err == nil || !strings.Contains(err.Error(), "threads must be >= 0, got -1") {
 		t.Errorf("negative threads: %v", err)

@@ -12,9 +12,11 @@ type Archive struct {
 	URL  string
 	File string // name to save as, inside the dataset directory
 	// Size is the file's length in bytes as reported by others who
-	// downloaded it, or 0 if unknown. It is only shown (data list) and used
-	// as the progress total when a server sends no length; it never decides
-	// whether a file is accepted: the checksum does.
+	// downloaded it, or 0 if unknown. It is shown (data list), used as the
+	// progress total when a server sends no length, and bounds what
+	// Download accepts (MaxDownloadSize: Size plus a tolerance), so that a
+	// wrong or malicious server cannot fill the disk; whether a file is
+	// accepted is decided by the checksum.
 	Size   int64
 	SHA256 string // hex; empty: unknown
 	MD5    string // hex, as published by the dataset authors; empty: unknown

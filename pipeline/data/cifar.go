@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"os"
 	"slices"
 )
 
@@ -44,30 +45,43 @@ func ReadCIFAR100(fine bool, files ...string) (*Dataset, error) {
 	return readCIFAR(cifar100Coarse, files)
 }
 
+// readCIFAR counts the records of every file from its size, checks the
+// total against MaxBytes, allocates the dataset once and then reads and
+// decodes one file at a time, so that memory holds the pixels and one raw
+// file rather than every raw file at once.
 func readCIFAR(f cifarFormat, files []string) (*Dataset, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("read cifar: no files given")
 	}
-	raw := make([][]byte, len(files))
+	counts := make([]int, len(files))
 	n := 0
+	for i, path := range files {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("read %q: %w", path, err)
+		}
+		if counts[i], err = cifarRecords(f, path, fi.Size()); err != nil {
+			return nil, err
+		}
+		n += counts[i]
+	}
+	if err := checkSize(files[0], fmt.Sprintf("pixels of %d records in %d files", n, len(files)), int64(n)*cifarPixels); err != nil {
+		return nil, err
+	}
+	d := &Dataset{N: n, H: cifarSide, W: cifarSide, C: 3,
+		Pix: make([]uint8, n*cifarPixels), Labels: make([]int, n), Classes: slices.Clone(f.classes)}
+	at := 0
 	for i, path := range files {
 		b, err := readFile(path)
 		if err != nil {
 			return nil, err
 		}
-		k, err := cifarRecords(f, path, b)
+		k, err := decodeCIFAR(f, path, b, d.Pix[at*cifarPixels:], d.Labels[at:])
 		if err != nil {
 			return nil, err
 		}
-		raw[i], n = b, n+k
-	}
-	d := &Dataset{N: n, H: cifarSide, W: cifarSide, C: 3,
-		Pix: make([]uint8, n*cifarPixels), Labels: make([]int, n), Classes: slices.Clone(f.classes)}
-	at := 0
-	for i, b := range raw {
-		k, err := decodeCIFAR(f, files[i], b, d.Pix[at*cifarPixels:], d.Labels[at:])
-		if err != nil {
-			return nil, err
+		if k != counts[i] {
+			return nil, fmt.Errorf("read %q: file changed while it was read: %d records, then %d", path, counts[i], k)
 		}
 		at += k
 	}
@@ -75,24 +89,27 @@ func readCIFAR(f cifarFormat, files []string) (*Dataset, error) {
 }
 
 // cifarRecords checks the size of a CIFAR file and returns its record count.
-func cifarRecords(f cifarFormat, name string, b []byte) (int, error) {
-	rec := f.labelBytes + cifarPixels
-	if len(b) == 0 {
+func cifarRecords(f cifarFormat, name string, size int64) (int, error) {
+	rec := int64(f.labelBytes + cifarPixels)
+	if size == 0 {
 		return 0, fmt.Errorf("read %q: empty file, want records of %d bytes", name, rec)
 	}
-	if len(b)%rec != 0 {
+	if size%rec != 0 {
 		return 0, fmt.Errorf("read %q: truncated record %d: file size %d is not a multiple of the %d-byte record",
-			name, len(b)/rec, len(b), rec)
+			name, size/rec, size, rec)
 	}
-	return len(b) / rec, nil
+	return int(size / rec), nil
 }
 
 // decodeCIFAR decodes the records of one file into pix (HWC) and labels,
 // which must have room for them, and returns the record count.
 func decodeCIFAR(f cifarFormat, name string, b []byte, pix []uint8, labels []int) (int, error) {
-	n, err := cifarRecords(f, name, b)
+	n, err := cifarRecords(f, name, int64(len(b)))
 	if err != nil {
 		return 0, err
+	}
+	if len(pix) < n*cifarPixels || len(labels) < n {
+		return 0, fmt.Errorf("read %q: file changed while it was read: %d records, room for %d", name, n, len(labels))
 	}
 	const plane = cifarSide * cifarSide
 	rec := f.labelBytes + cifarPixels
@@ -117,7 +134,7 @@ func decodeCIFAR(f cifarFormat, name string, b []byte, pix []uint8, labels []int
 
 // parseCIFAR decodes one CIFAR file held in memory (used by the fuzz test).
 func parseCIFAR(f cifarFormat, name string, b []byte) (*Dataset, error) {
-	n, err := cifarRecords(f, name, b)
+	n, err := cifarRecords(f, name, int64(len(b)))
 	if err != nil {
 		return nil, err
 	}

@@ -116,6 +116,20 @@ func TestReadCIFARNamesBadFile(t *testing.T) {
 	wantErr(t, err, "no files given")
 }
 
+// TestReadCIFARRefusesMoreThanMaxBytes: the files' sizes are added up and
+// checked before the dataset is allocated.
+func TestReadCIFARRefusesMoreThanMaxBytes(t *testing.T) {
+	withMaxBytes(t, 5000)
+	dir := t.TempDir()
+	rec := gen.CIFAR([][]byte{{1}}, make([]byte, 3072)) // 3073 bytes, under the limit alone
+	a, b := writeFile(t, dir, "data_batch_1.bin", rec), writeFile(t, dir, "data_batch_2.bin", rec)
+	_, err := ReadCIFAR10(a, b)
+	wantErr(t, err, a, "pixels of 2 records in 2 files of 6144 bytes is larger than the 5000-byte limit")
+	if _, err := ReadCIFAR10(a); err != nil {
+		t.Errorf("one file under the limit: %v", err)
+	}
+}
+
 func FuzzParseCIFAR(f *testing.F) {
 	im := gen.Learnable(4, 2, 32, 32, 3, 10)
 	f.Add(gen.CIFAR([][]byte{{1}, {9}}, im.Pix), false)

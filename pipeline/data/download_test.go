@@ -636,3 +636,119 @@ func FuzzUnpackTarGz(f *testing.F) {
 		}
 	})
 }
+
+// trickleServer answers every request with the headers of a file of size
+// bytes, then sends one byte every 10 ms: fast enough never to trip the
+// stall timeout, far too slow to finish. It stops when the client goes
+// away, or after 20 s so that a bug cannot hang the test run.
+func trickleServer(t *testing.T, size int) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		w.WriteHeader(http.StatusOK)
+		stop := time.After(20 * time.Second)
+		for range size {
+			if _, err := w.Write([]byte{0}); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestDownloadDeadlineStopsTricklingServer: a server that keeps sending a
+// byte now and then (so the stall timeout never fires) is given up at the
+// overall deadline; the bytes received stay in .part for a later resume.
+func TestDownloadDeadlineStopsTricklingServer(t *testing.T) {
+	td := newTestDownload(t, "mnist")
+	a := td.archives[:1]
+	srv := trickleServer(t, int(a[0].Size))
+	dir := t.TempDir()
+	start := time.Now()
+	_, err := Download(context.Background(), "mnist", dir, DownloadOptions{Mirror: srv.URL, Archives: a, Timeout: 300 * time.Millisecond})
+	elapsed := time.Since(start)
+	wantErr(t, err, a[0].File, "took longer than its 300ms limit", "--timeout", "run again to resume")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v does not wrap context.DeadlineExceeded", err)
+	}
+	if elapsed > 5*time.Second {
+		t.Errorf("Download returned after %v, want about the 300 ms deadline", elapsed)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, a[0].File+".part")); err != nil || fi.Size() == 0 {
+		t.Errorf("partial file %v (err %v), want the bytes received kept", fi, err)
+	}
+}
+
+// TestDownloadRefusesBodiesLargerThanExpected: a server that announces,
+// or sends without announcing, more than the archive's size and its
+// tolerance is refused, and nothing of it is left in the directory.
+func TestDownloadRefusesBodiesLargerThanExpected(t *testing.T) {
+	td := newTestDownload(t, "mnist")
+	a := td.archives[:1]
+	a[0].Size = 1000
+	limit := MaxDownloadSize(a[0])
+	if limit != 1000+100+64<<10 {
+		t.Fatalf("MaxDownloadSize = %d, want size + 10 %% + 64 KiB", limit)
+	}
+	const sendAtMost = 8 << 20 // bounds the server, in case the client never stops reading
+	for _, tc := range []struct {
+		name     string
+		announce bool
+		want     string
+	}{
+		{"Announced", true, fmt.Sprintf("announces %d bytes, but the file has 1000 bytes (at most %d accepted)", sendAtMost, limit)},
+		{"Unannounced", false, fmt.Sprintf("sent more than %d bytes, but the file has 1000 bytes; download removed", limit)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sent atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.announce {
+					w.Header().Set("Content-Length", fmt.Sprint(sendAtMost))
+				} // else: chunked, no length
+				chunk := make([]byte, 32<<10)
+				for sent.Load() < sendAtMost {
+					if _, err := w.Write(chunk); err != nil {
+						return
+					}
+					sent.Add(int64(len(chunk)))
+				}
+			}))
+			t.Cleanup(srv.Close)
+			dir := t.TempDir()
+			_, err := Download(context.Background(), "mnist", dir, DownloadOptions{Mirror: srv.URL, Archives: a})
+			wantErr(t, err, a[0].File, tc.want)
+			if !errors.Is(err, ErrTooLarge) {
+				t.Errorf("error %v does not wrap ErrTooLarge", err)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("directory holds %v after refusing the body, want nothing", entries)
+			}
+			srv.Close() // wait for the handler, then check it was cut off early
+			if n := sent.Load(); n >= sendAtMost {
+				t.Errorf("server sent all %d bytes, want the client to stop reading early", n)
+			}
+		})
+	}
+	// A partial file resumed with a Content-Range whose total is too large
+	// is refused and kept: it may be a good beginning from another server.
+	dir := t.TempDir()
+	part := writeFile(t, dir, a[0].File+".part", []byte("abc"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes 3-99/%d", sendAtMost))
+		w.WriteHeader(http.StatusPartialContent)
+	}))
+	t.Cleanup(srv.Close)
+	_, err := Download(context.Background(), "mnist", dir, DownloadOptions{Mirror: srv.URL, Archives: a})
+	wantErr(t, err, fmt.Sprintf("announces %d bytes", sendAtMost))
+	if b, _ := os.ReadFile(part); string(b) != "abc" {
+		t.Errorf("partial file holds %q, want it kept as it was", b)
+	}
+}

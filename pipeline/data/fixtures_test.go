@@ -121,7 +121,11 @@ func gunzip(t *testing.T, b []byte) []byte {
 func matSummary(arrays []matArray) []string {
 	var s []string
 	for _, a := range arrays {
-		s = append(s, fmt.Sprint(a.name, a.class, a.dims, a.float64s()))
+		v := make([]float64, a.len())
+		for i := range v {
+			v[i] = a.value(i)
+		}
+		s = append(s, fmt.Sprint(a.name, a.class, a.dims, v))
 	}
 	return s
 }

@@ -1,8 +1,12 @@
 package data
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -65,4 +69,41 @@ func wantErr(t *testing.T, err error, fragments ...string) {
 // fixture returns the path of a shared fixture file.
 func fixture(parts ...string) string {
 	return filepath.Join(append([]string{testdata}, parts...)...)
+}
+
+// allocated returns the bytes f allocates on the heap (runtime.MemStats
+// TotalAlloc; the tests of this package do not run in parallel).
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// storedGzip gzips b without compressing it (stored deflate blocks), so
+// that the output's length does not depend on b's contents.
+func storedGzip(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// storedZlib is storedGzip for zlib streams.
+func storedZlib(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&buf, zlib.NoCompression)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// withMaxBytes sets MaxBytes for the duration of a test.
+func withMaxBytes(t *testing.T, n int64) {
+	old := MaxBytes
+	MaxBytes = n
+	t.Cleanup(func() { MaxBytes = old })
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 )
@@ -57,8 +58,11 @@ func parseIDX(imgName string, img []byte, lblName string, lbl []byte) (*Dataset,
 }
 
 // decodeIDX checks the magic number of one IDX file, reads its dimensions
-// and returns its whole payload, read with a single io.ReadFull into a
-// slice of exactly the declared size.
+// and returns its payload. Nothing is allocated from the header's count
+// alone: a raw file's payload is the rest of b itself (no copy), and a
+// gzipped file's is read into a buffer that grows as data really arrives
+// (readGrowing), so a small file whose header claims gigabytes costs about
+// what it holds.
 func decodeIDX(name string, b []byte, magic uint32) (dims []int, payload []byte, err error) {
 	r, limit, err := openStream(name, b)
 	if err != nil {
@@ -90,8 +94,18 @@ func decodeIDX(name string, b []byte, magic uint32) (dims []int, payload []byte,
 		}
 		size *= d
 	}
-	payload = make([]byte, size)
-	if err := readExact(name, "data", r, payload); err != nil {
+	if err := checkSize(name, fmt.Sprintf("data of dimensions %v", dimBytes2Dims(dimBytes)), size); err != nil {
+		return nil, nil, err
+	}
+	if !isGzip(b) {
+		// avail >= size was checked above, so only extra bytes can be wrong.
+		if err := expectEOF(name, bytes.NewReader(b[int64(headLen)+size:]), headLen+int(size)); err != nil {
+			return nil, nil, err
+		}
+		end := int64(headLen) + size
+		return dims, b[headLen:end:end], nil
+	}
+	if payload, err = readGrowing(name, "data", r, size, len(b)); err != nil {
 		return nil, nil, err
 	}
 	if err := expectEOF(name, r, headLen+len(payload)); err != nil {

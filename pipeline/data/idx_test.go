@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"testing"
 
@@ -83,6 +84,69 @@ func TestReadIDXRejectsBadInput(t *testing.T) {
 			wantErr(t, err, tc.want...)
 		})
 	}
+}
+
+// idxClaiming returns a gzipped IDX image file of payload zero bytes, stored
+// uncompressed, whose header claims as many 28×28 images as the
+// decompression-ratio check lets through: far more than it holds.
+func idxClaiming(payload int) (gz []byte, claimed int) {
+	body := make([]byte, 16+payload)
+	gz = storedGzip(body) // the length does not depend on the header's values
+	claimed = int((maxInflated(len(gz)) - 16) / (28 * 28))
+	return storedGzip(gen.IDXImages(claimed, 28, 28, body[16:])), claimed
+}
+
+// TestReadIDXAllocatesOnlyWhatTheFileHolds: a gzipped file whose header
+// claims more images than it holds gets an error about its size, having
+// allocated about what it holds, not what it claims (issue 8: a 27 MB file
+// claiming 37.9 M images made the reader allocate 29.7 GB and crash).
+func TestReadIDXAllocatesOnlyWhatTheFileHolds(t *testing.T) {
+	lbl := gen.IDXLabels([]int{0})
+	for _, tc := range []struct {
+		name     string
+		payload  int
+		maxBytes int64  // 0: the default MaxBytes
+		want     string // "": the truncated-data error
+	}{
+		{"64KiB", 64 << 10, 0, ""},
+		{"27MB as reported", 27_100_000, 0, "of 29812384784 bytes is larger than the 8589934592-byte limit"},
+		{"27MB under a raised MaxBytes", 27_100_000, 1 << 40, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.maxBytes != 0 {
+				withMaxBytes(t, tc.maxBytes)
+			}
+			gz, claimed := idxClaiming(tc.payload)
+			if tc.payload > 1<<20 && claimed < 37_900_000 {
+				t.Fatalf("test file claims %d images, want at least the reported 37.9 M", claimed)
+			}
+			want := tc.want
+			if want == "" {
+				want = fmt.Sprintf("truncated data: got %d bytes, want %d", tc.payload, claimed*28*28)
+			}
+			var err error
+			n := allocated(func() { _, err = parseIDX("big-images-idx3-ubyte.gz", gz, "labels", lbl) })
+			wantErr(t, err, `"big-images-idx3-ubyte.gz"`, want)
+			// readGrowing doubles its buffer from 1 MiB as data arrives.
+			if limit := 3*uint64(tc.payload) + 2<<20; n > limit {
+				t.Errorf("allocated %d bytes for a %d-byte file claiming %d images, want at most %d", n, len(gz), claimed, limit)
+			}
+		})
+	}
+}
+
+// TestReadIDXRefusesMoreThanMaxBytes: a file that really holds more than
+// MaxBytes (a decompression bomb) is refused before it is decompressed.
+func TestReadIDXRefusesMoreThanMaxBytes(t *testing.T) {
+	withMaxBytes(t, 1<<20)
+	const n = 2000 // 2000 × 28 × 28 = 1.57 MB > 1 MiB
+	img := gen.Gzip(gen.IDXImages(n, 28, 28, make([]byte, n*28*28)))
+	lbl := gen.Gzip(gen.IDXLabels(make([]int, n)))
+	_, err := parseIDX("bomb-images.gz", img, "labels.gz", lbl)
+	wantErr(t, err, `"bomb-images.gz"`, "data of dimensions [2000 28 28]", "1568000 bytes is larger than the 1048576-byte limit")
+	dir := t.TempDir()
+	_, err = ReadIDX(writeFile(t, dir, "big", make([]byte, 1<<20+1)), writeFile(t, dir, "l", lbl))
+	wantErr(t, err, "big", "file of 1048577 bytes is larger than the 1048576-byte limit")
 }
 
 func TestReadIDXNamesMissingFile(t *testing.T) {

@@ -2,10 +2,13 @@ package data
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -169,4 +172,150 @@ func TestReadImageFolderJPEGColorsKeepChannelOrder(t *testing.T) {
 	if d.C != 3 || maxAbsDiff(d.Pix, want) > 3 {
 		t.Errorf("C=%d, first pixel %v, want 3 channels of about (200, 100, 50)", d.C, d.Pix[:3])
 	}
+}
+
+// pngDeclaring returns a 1×1 RGB PNG whose header is rewritten to declare
+// w×h pixels (with a valid header checksum), so that it is tiny on disk.
+func pngDeclaring(t testing.TB, w, h uint32) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 1, 1))); err != nil { // opaque → colour type 2 (RGB)
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	// 8-byte signature, then the IHDR chunk: length, "IHDR", width, height, …, CRC-32 of type and data.
+	if string(b[12:16]) != "IHDR" {
+		t.Fatalf("unexpected PNG layout % x", b[:16])
+	}
+	binary.BigEndian.PutUint32(b[16:], w)
+	binary.BigEndian.PutUint32(b[20:], h)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
+}
+
+// TestReadImageFolderRefusesHugeDeclaredImage: a PNG of a few dozen bytes
+// whose header declares 120000×120000 pixels gets an error from its header
+// alone, instead of the 57 GB allocation image.Decode would make (issue 8).
+func TestReadImageFolderRefusesHugeDeclaredImage(t *testing.T) {
+	dir := t.TempDir()
+	b := pngDeclaring(t, 120000, 120000)
+	if len(b) > 100 {
+		t.Fatalf("test PNG has %d bytes, want a tiny file", len(b))
+	}
+	path := writeFile(t, dir, "a/huge.png", b)
+	var err error
+	n := allocated(func() { _, err = ReadImageFolder(dir) })
+	wantErr(t, err, path, "png image of 120000x120000 pixels", "more than the 67108864-pixel limit")
+	if n > 1<<20 {
+		t.Errorf("allocated %d bytes to reject a %d-byte file, want at most 1 MiB", n, len(b))
+	}
+	// Under the limit, a lying header is caught by decoding (and costs at
+	// most the limit's allocation).
+	writeFile(t, dir, "a/huge.png", pngDeclaring(t, 300, 200))
+	_, err = ReadImageFolder(dir)
+	wantErr(t, err, path, "undecodable image")
+}
+
+// TestReadImageFolderRefusesMoreThanMaxBytes: the dataset's size is checked
+// from the first image's header and the file count before pixels are
+// allocated.
+func TestReadImageFolderRefusesMoreThanMaxBytes(t *testing.T) {
+	withMaxBytes(t, 50_000)
+	dir := folder(t, map[string]image.Image{"a/0.png": grayImage(100, 100, 0), "b/0.png": grayImage(100, 100, 0)})
+	_, err := ReadImageFolder(dir)
+	wantErr(t, err, dir, "pixels of 2 images of 100x100 of 60000 bytes is larger than the 50000-byte limit")
+}
+
+// symlinkOrSkip creates a symbolic link, skipping the test where the
+// system does not allow it.
+func symlinkOrSkip(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("cannot create symbolic links here: %v", err)
+	}
+}
+
+// TestReadImageFolderFollowsSymlinkedClassFolders: a class folder (or an
+// image) that is a symbolic link is read like a real one; a link that
+// cannot be followed, or that makes two classes of one folder, is an error
+// naming it (issue 8: a linked class folder was silently dropped).
+func TestReadImageFolderFollowsSymlinkedClassFolders(t *testing.T) {
+	elsewhere := folder(t, map[string]image.Image{"b/0.png": grayImage(2, 2, 50), "b/1.png": grayImage(2, 2, 60), "x.png": grayImage(2, 2, 70)})
+	newDir := func(t *testing.T) string {
+		dir := folder(t, map[string]image.Image{"a/0.png": grayImage(2, 2, 10)})
+		symlinkOrSkip(t, filepath.Join(elsewhere, "b"), filepath.Join(dir, "b"))
+		return dir
+	}
+	t.Run("LinkedClassAndImage", func(t *testing.T) {
+		dir := newDir(t)
+		symlinkOrSkip(t, filepath.Join(elsewhere, "x.png"), filepath.Join(dir, "a", "1.png"))
+		d, err := ReadImageFolder(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(d.Classes, []string{"a", "b"}) || !slices.Equal(d.Labels, []int{0, 0, 1, 1}) {
+			t.Fatalf("classes %q labels %v, want [a b] and [0 0 1 1]", d.Classes, d.Labels)
+		}
+		if got := []byte{d.Image(1)[0], d.Image(2)[0], d.Image(3)[0]}; !bytes.Equal(got, []byte{70, 50, 60}) {
+			t.Errorf("first pixels of the linked images %v, want [70 50 60]", got)
+		}
+	})
+	for _, tc := range []struct {
+		name   string
+		link   string // created in the dataset folder
+		target string // relative to the dataset folder unless absolute
+		want   []string
+	}{
+		{"Loop", "c", "c", []string{`symbolic link to "c" cannot be followed`, "too many levels of symbolic links"}},
+		{"Broken", "c", "missing", []string{`symbolic link to "missing" cannot be followed`, "no such file or directory"}},
+		{"SameFolderTwice", "c", "b", []string{`class folders "b" and "c" are the same directory`}},
+		{"DatasetFolderItself", "c", ".", []string{`class folder "c" is a link to the dataset folder itself`}},
+		{"BrokenImage", filepath.Join("a", "1.png"), "gone.png", []string{filepath.Join("a", "1.png"), `symbolic link to "gone.png" cannot be followed`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := newDir(t)
+			symlinkOrSkip(t, tc.target, filepath.Join(dir, tc.link))
+			_, err := ReadImageFolder(dir)
+			wantErr(t, err, tc.want...)
+		})
+	}
+}
+
+// FuzzDecodeImage: for any bytes, reading an image's header and decoding it
+// never panics, never decodes more than the pixel limit given, and yields
+// exactly the header's width × height pixels; a greyscale result has equal
+// channels.
+func FuzzDecodeImage(f *testing.F) {
+	for _, img := range []image.Image{grayImage(3, 2, 7), image.NewRGBA(image.Rect(0, 0, 4, 4)), image.NewPaletted(image.Rect(0, 0, 2, 3), color.Palette{color.Black, color.White})} {
+		var buf bytes.Buffer
+		png.Encode(&buf, img)
+		f.Add(buf.Bytes())
+		buf.Reset()
+		jpeg.Encode(&buf, img, nil)
+		f.Add(buf.Bytes())
+	}
+	f.Add(pngDeclaring(f, 120000, 120000))
+	const maxPixels = 1 << 16 // small, so that each input decodes quickly
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := imageConfig("fuzz", b, maxPixels)
+		if err != nil {
+			return
+		}
+		if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+			t.Fatalf("accepted a header of %dx%d pixels", cfg.Width, cfg.Height)
+		}
+		img, err := decodeImage("fuzz", b, cfg)
+		if err != nil {
+			return
+		}
+		pix, gray := appendRGB(nil, img)
+		if len(pix) != 3*cfg.Width*cfg.Height {
+			t.Fatalf("%d RGB bytes for a %dx%d image", len(pix), cfg.Width, cfg.Height)
+		}
+		for i := 0; gray && i < len(pix); i += 3 {
+			if pix[i] != pix[i+1] || pix[i] != pix[i+2] {
+				t.Fatalf("greyscale image has pixel %v", pix[i:i+3])
+			}
+		}
+	})
 }

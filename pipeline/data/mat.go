@@ -61,37 +61,38 @@ var matElemSize = map[uint32]int{
 	miSINGLE: 4, miDOUBLE: 8, miINT64: 8, miUINT64: 8,
 }
 
-// float64s converts the array's values to float64.
-func (a *matArray) float64s() []float64 {
-	size := matElemSize[a.typ]
-	out := make([]float64, len(a.data)/size)
+// len returns the number of values stored.
+func (a *matArray) len() int { return len(a.data) / matElemSize[a.typ] }
+
+// value returns the i-th stored value as a float64. Converting one value at
+// a time, rather than the whole array, keeps a variable stored as bytes
+// from costing eight times its size in memory.
+func (a *matArray) value(i int) float64 {
 	o := a.order
-	for i := range out {
-		b := a.data[i*size:]
-		switch a.typ {
-		case miINT8:
-			out[i] = float64(int8(b[0]))
-		case miUINT8:
-			out[i] = float64(b[0])
-		case miINT16:
-			out[i] = float64(int16(o.Uint16(b)))
-		case miUINT16:
-			out[i] = float64(o.Uint16(b))
-		case miINT32:
-			out[i] = float64(int32(o.Uint32(b)))
-		case miUINT32:
-			out[i] = float64(o.Uint32(b))
-		case miSINGLE:
-			out[i] = float64(math.Float32frombits(o.Uint32(b)))
-		case miDOUBLE:
-			out[i] = math.Float64frombits(o.Uint64(b))
-		case miINT64:
-			out[i] = float64(int64(o.Uint64(b)))
-		case miUINT64:
-			out[i] = float64(o.Uint64(b))
-		}
+	b := a.data[i*matElemSize[a.typ]:]
+	switch a.typ {
+	case miINT8:
+		return float64(int8(b[0]))
+	case miUINT8:
+		return float64(b[0])
+	case miINT16:
+		return float64(int16(o.Uint16(b)))
+	case miUINT16:
+		return float64(o.Uint16(b))
+	case miINT32:
+		return float64(int32(o.Uint32(b)))
+	case miUINT32:
+		return float64(o.Uint32(b))
+	case miSINGLE:
+		return float64(math.Float32frombits(o.Uint32(b)))
+	case miDOUBLE:
+		return math.Float64frombits(o.Uint64(b))
+	case miINT64:
+		return float64(int64(o.Uint64(b)))
+	case miUINT64:
+		return float64(o.Uint64(b))
 	}
-	return out
+	panic(fmt.Sprintf("data: matArray.value: storage type %d", a.typ))
 }
 
 // parseMAT decodes the numeric variables of a level-5 MAT-file (MATLAB
@@ -124,9 +125,10 @@ func parseMAT(name string, b []byte) ([]matArray, error) {
 }
 
 type matParser struct {
-	name   string
-	order  binary.ByteOrder
-	arrays []matArray
+	name     string
+	order    binary.ByteOrder
+	arrays   []matArray
+	inflated int64 // bytes of compressed elements inflated so far
 }
 
 // tag decodes the element tag at the start of b and returns the element
@@ -182,8 +184,9 @@ func (p *matParser) elements(b []byte, top bool) error {
 }
 
 // compressed inflates one miCOMPRESSED element, which holds one element
-// (normally an miMATRIX), into a buffer of exactly the size its inner tag
-// declares.
+// (normally an miMATRIX), into a buffer that grows as data really arrives
+// (readGrowing), never past the size its inner tag declares, so a small
+// element that declares gigabytes never gets them allocated.
 func (p *matParser) compressed(data []byte) error {
 	zr, err := zlib.NewReader(bytes.NewReader(data))
 	if err != nil {
@@ -200,9 +203,12 @@ func (p *matParser) compressed(data []byte) error {
 	if n > maxInflated(len(data)) {
 		return fmt.Errorf("read %q: compressed element declares %d bytes, more than %d compressed bytes can hold", p.name, n, len(data))
 	}
-	buf := make([]byte, 8+n)
-	copy(buf, head[:])
-	if err := readExact(p.name, "compressed element", zr, buf[8:]); err != nil {
+	p.inflated += 8 + n
+	if err := checkSize(p.name, "decompressed variables", p.inflated); err != nil {
+		return err
+	}
+	buf, err := readGrowing(p.name, "compressed element", io.MultiReader(bytes.NewReader(head[:]), zr), 8+n, len(data))
+	if err != nil {
 		return err
 	}
 	// Read to the end of the stream (at most the padding) so that zlib

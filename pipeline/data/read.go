@@ -9,10 +9,19 @@ import (
 	"os"
 )
 
+// MaxBytes is the largest number of bytes a reader allocates for one thing
+// it reads: the contents of one file, one decompressed stream or
+// compressed MAT-file variable, or the pixels of one dataset. Readers check
+// a size against it before allocating, so a file whose header declares an
+// absurd size gets an error instead of exhausting memory. The default,
+// 8 GiB, is six times the largest dataset budgetrain uses (mini-ImageNet,
+// 1.27 GB of pixels); raise it before reading a larger image folder.
+var MaxBytes int64 = 8 << 30
+
 // maxInflateRatio bounds how many bytes one compressed byte can expand to.
 // Deflate's limit is about 1032:1; the bound lets readers reject a header
 // that claims more data than the compressed stream could possibly hold
-// before allocating for it (and keeps fuzzing from allocating gigabytes).
+// before reading any of it, with an error that says so.
 const maxInflateRatio = 1100
 
 // maxInflated returns the largest plausible decompressed size of n bytes of
@@ -22,13 +31,50 @@ func maxInflated(n int) int64 { return int64(n)*maxInflateRatio + 1<<16 }
 // isGzip reports whether b starts with the gzip magic number 1f 8b.
 func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
 
-// readFile reads a whole file, returning errors that name the file.
+// readFile reads a whole file, returning errors that name the file. A file
+// larger than MaxBytes is refused before it is read.
 func readFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %q: %w", path, err)
 	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %q: %w", path, err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("read %q: is a directory, want a file", path)
+	}
+	if err := checkSize(path, "file", fi.Size()); err != nil {
+		return nil, err
+	}
+	if fi.Mode().IsRegular() {
+		// Exactly the size seen: bytes appended while reading are not read.
+		b := make([]byte, fi.Size())
+		if _, err := io.ReadFull(f, b); err != nil {
+			return nil, fmt.Errorf("read %q: %d bytes expected: %w", path, fi.Size(), err)
+		}
+		return b, nil
+	}
+	// A pipe or device has no size: read at most one byte past the limit.
+	b, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %q: %w", path, err)
+	}
+	if err := checkSize(path, "file", int64(len(b))); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// checkSize returns an error naming the file if n bytes of what exceed
+// MaxBytes.
+func checkSize(name, what string, n int64) error {
+	if n > MaxBytes {
+		return fmt.Errorf("read %q: %s of %d bytes is larger than the %d-byte limit (data.MaxBytes)", name, what, n, MaxBytes)
+	}
+	return nil
 }
 
 // openStream returns a reader over the contents of b, decompressing it if
@@ -42,6 +88,37 @@ func openStream(name string, b []byte) (r io.Reader, limit int64, err error) {
 		return nil, 0, fmt.Errorf("read %q: gzip: %w", name, err)
 	}
 	return zr, maxInflated(len(b)), nil
+}
+
+// readGrowing reads exactly size bytes from r, a decompressing reader of
+// compressed bytes whose header declared size. It does not trust the
+// declaration: the buffer starts at the compressed size (deflate expands
+// incompressible data by only a few percent at worst, so a stream
+// decompresses to at least nearly that many bytes) or 1 MiB, and doubles,
+// never past size, as data really arrives. A small stream that claims gigabytes thus costs about
+// twice what it holds, not what it claims, and a legitimate one is read in
+// one pass. what names the part being read for errors.
+func readGrowing(name, what string, r io.Reader, size int64, compressed int) ([]byte, error) {
+	buf := make([]byte, 0, min(size, max(int64(compressed), 1<<20)))
+	for int64(len(buf)) < size {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(size, 2*int64(cap(buf))))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %q: %s: %w", name, what, err)
+		}
+	}
+	if int64(len(buf)) < size {
+		return nil, fmt.Errorf("read %q: truncated %s: got %d bytes, want %d", name, what, len(buf), size)
+	}
+	return buf, nil
 }
 
 // readExact fills buf from r. what names the part being read for errors.
@@ -58,13 +135,18 @@ func readExact(name, what string, r io.Reader, buf []byte) error {
 }
 
 // expectEOF checks that r has no bytes left. Reading to the end also makes
-// a gzip reader verify its checksum.
+// a gzip reader verify its checksum. At most 1 MiB of extra bytes is
+// counted for the error, so a stream with a huge tail fails fast.
 func expectEOF(name string, r io.Reader, used int) error {
+	const most = 1 << 20
 	var one [1]byte
 	n, err := io.ReadFull(r, one[:])
 	switch {
 	case n > 0:
-		rest, _ := io.Copy(io.Discard, r)
+		rest, _ := io.Copy(io.Discard, io.LimitReader(r, most))
+		if rest == most {
+			return fmt.Errorf("read %q: wrong size: more than %d unexpected bytes after the first %d", name, most, used)
+		}
 		return fmt.Errorf("read %q: wrong size: %d unexpected bytes after the first %d", name, rest+1, used)
 	case errors.Is(err, io.EOF):
 		return nil

@@ -52,7 +52,8 @@ func parseSVHNMat(name string, b []byte) (*Dataset, error) {
 	}
 	d := &Dataset{N: n, H: h, W: w, C: c, Pix: make([]uint8, n*h*w*c), Labels: make([]int, n),
 		Classes: numberedClasses(10)}
-	for i, v := range y.float64s() {
+	for i := range n {
+		v := y.value(i)
 		if v != math.Trunc(v) || v < 1 || v > 10 {
 			return nil, fmt.Errorf("read %q: y: label %v at index %d out of range [1, 10]", name, v, i)
 		}
@@ -60,8 +61,9 @@ func parseSVHNMat(name string, b []byte) (*Dataset, error) {
 	}
 	src := x.data
 	if x.typ != miUINT8 {
-		src = make([]uint8, len(x.data)/matElemSize[x.typ])
-		for i, v := range x.float64s() {
+		src = make([]uint8, x.len())
+		for i := range src {
+			v := x.value(i)
 			if v != math.Trunc(v) || v < 0 || v > 255 {
 				return nil, fmt.Errorf("read %q: X: value %v at index %d out of range [0, 255]", name, v, i)
 			}

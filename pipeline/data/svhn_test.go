@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"testing"
 
@@ -160,6 +161,53 @@ func TestReadSVHNRejectsBadInput(t *testing.T) {
 			_, err := parseSVHNMat("s.mat", tc.b)
 			wantErr(t, err, tc.want...)
 		})
+	}
+}
+
+// matClaiming returns a MAT-file with one miCOMPRESSED element holding an
+// miMATRIX tag and payload zero bytes, stored uncompressed, whose tag
+// declares as many bytes as the decompression-ratio check lets through.
+func matClaiming(payload int) (b []byte, claimed int64) {
+	le := binary.LittleEndian
+	inner := make([]byte, 8+payload)
+	z := storedZlib(inner) // the length does not depend on the tag's values
+	claimed = maxInflated(len(z))
+	le.PutUint32(inner, gen.MiMATRIX)
+	le.PutUint32(inner[4:], uint32(claimed))
+	z = storedZlib(inner)
+	b = gen.MAT(le, false)
+	b = le.AppendUint32(b, gen.MiCOMPRESSED)
+	b = le.AppendUint32(b, uint32(len(z)))
+	return append(b, z...), claimed
+}
+
+// TestReadSVHNAllocatesOnlyWhatTheFileHolds: a compressed variable that
+// declares more bytes than its stream holds gets an error, having allocated
+// about what it holds, not what it declares.
+func TestReadSVHNAllocatesOnlyWhatTheFileHolds(t *testing.T) {
+	b, claimed := matClaiming(64 << 10)
+	var err error
+	n := allocated(func() { _, err = parseSVHNMat("big.mat", b) })
+	wantErr(t, err, `"big.mat"`, fmt.Sprintf("truncated compressed element: got %d bytes, want %d", 8+64<<10, 8+claimed))
+	if limit := 3*uint64(len(b)) + 2<<20; n > limit {
+		t.Errorf("allocated %d bytes for a %d-byte file declaring %d, want at most %d", n, len(b), claimed, limit)
+	}
+}
+
+// TestReadSVHNRefusesMoreThanMaxBytes: compressed variables that really
+// hold more than MaxBytes in total are refused before they are inflated.
+func TestReadSVHNRefusesMoreThanMaxBytes(t *testing.T) {
+	le := binary.LittleEndian
+	withMaxBytes(t, 1<<20)
+	x := gen.MatVar{Name: "X", Class: gen.MxUINT8, Dims: []int{32, 32, 3, 200}, Type: gen.MiUINT8, Data: make([]byte, 32*32*3*200)}
+	y := gen.MatVar{Name: "y", Class: gen.MxDOUBLE, Dims: []int{200, 1}, Type: gen.MiUINT8, Data: bytes.Repeat([]byte{1}, 200)}
+	extra := x
+	extra.Name = "extra" // 614 kB each: over 1 MiB only together
+	_, err := parseSVHNMat("bomb.mat", gen.MAT(le, true, x, extra, y))
+	wantErr(t, err, `"bomb.mat"`, "decompressed variables of", "larger than the 1048576-byte limit")
+	withMaxBytes(t, 1<<30)
+	if _, err := parseSVHNMat("ok.mat", gen.MAT(le, true, x, extra, y)); err != nil {
+		t.Fatalf("under the limit: %v", err)
 	}
 }
 

@@ -1,0 +1,128 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+)
+
+// TestDivergenceStopsAndKeepsFiniteCheckpoint: at lr 1e6 the run stops with "diverged at step
+// N", writes no model.onnx, and the kept model.pt and checkpoint weights are finite.
+func TestDivergenceStopsAndKeepsFiniteCheckpoint(t *testing.T) {
+	c := tinyConfig(t)
+	c.Train.LR, c.Train.FinalLR = 1e6, 1e6
+	_, err := newTestTrainer(t, c).Run(context.Background())
+	var d *DivergedError
+	if !errors.As(err, &d) || !strings.Contains(err.Error(), "diverged at step") {
+		t.Fatalf("got %v, want a divergence error", err)
+	}
+	t.Log(err)
+	if _, err := os.Stat(filepath.Join(c.Out, ONNXFile)); err == nil {
+		t.Error("a diverged run wrote model.onnx")
+	}
+	ck, err := ReadCheckpoint(c.Out)
+	if err != nil || ck.Epoch != d.Kept {
+		t.Fatalf("checkpoint epoch %d (%v), error says %d was kept", ck.Epoch, err, d.Kept)
+	}
+	vs := nn.NewVarStore(gotch.CPU)
+	defer vs.Destroy()
+	tr := newTestTrainer(t, c)
+	if _, err := NewModel(vs, tr.Cfg, tr.Info); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{WeightsFile, ck.Weights} {
+		if err := vs.Load(filepath.Join(c.Out, f)); err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range vs.Variables() {
+			vals := make([]float32, v.Numel())
+			v.MustCopyData(vals, v.Numel())
+			for _, x := range vals {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					t.Fatalf("%s: %s holds %v", f, name, x)
+				}
+			}
+		}
+	}
+}
+
+// TestFullDiskIsAnError: when the run folder's file system fills up after the first epoch, the
+// next checkpoint save returns an error naming the file and the cause (before: libtorch aborted
+// the process), no temporary file is left, and the previous checkpoint stays whole.
+func TestFullDiskIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("mount a small tmpfs (needs root): %v %s", err, out)
+		}
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	c := tinyConfig(t)
+	c.Out = filepath.Join(dir, "run")
+	c.Train.EvalBackend = "torch"
+	tr := newTestTrainer(t, c)
+	tr.Hooks = append(tr.Hooks, HookFuncs{OnEpoch: func(*Trainer, EpochMetrics) {
+		f, err := os.Create(filepath.Join(dir, "filler"))
+		if err != nil {
+			return
+		}
+		buf := make([]byte, 64<<10)
+		for {
+			if _, err := f.Write(buf); err != nil {
+				break
+			}
+		}
+		f.Close()
+	}})
+	_, err := tr.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), "save checkpoint") {
+		t.Fatalf("got %v, want a save error saying the disk is full", err)
+	}
+	t.Log(err)
+	left, _ := filepath.Glob(filepath.Join(c.Out, ".*tmp*"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	ck, err := ReadCheckpoint(c.Out)
+	if err != nil || ck.Epoch != 1 {
+		t.Fatalf("checkpoint after the failed save: epoch %d (%v), want epoch 1", ck.Epoch, err)
+	}
+	for _, f := range []string{ck.Weights, ck.State} {
+		if _, err := os.Stat(filepath.Join(c.Out, f)); err != nil {
+			t.Errorf("checkpoint file: %v", err)
+		}
+	}
+}
+
+// TestOptimizerGetsScheduledLR: the learning rate of every optimizer step is Schedule.At(step),
+// for the linear and the step schedule.
+func TestOptimizerGetsScheduledLR(t *testing.T) {
+	for _, kind := range []string{"linear", "step"} {
+		c := tinyConfig(t)
+		c.Train.Schedule, c.Train.Milestones, c.Train.EvalBackend = kind, []float64{1, 2}, "torch"
+		tr := newTestTrainer(t, c)
+		steps := 0
+		tr.Hooks = append(tr.Hooks, HookFuncs{OnStep: func(tr *Trainer, _ float64) {
+			s := tr.Progress().Step - 1
+			if got, want := tr.Opt.LR(), tr.Sched.At(s); got != want {
+				t.Errorf("%s: step %d ran with lr %g, schedule says %g", kind, s, got, want)
+			}
+			steps++
+		}})
+		if _, err := tr.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if steps != tr.TotalSteps || tr.Sched.At(0) == tr.Sched.At(tr.TotalSteps-1) {
+			t.Errorf("%s: %d steps of %d, lr %g → %g: the check saw no schedule", kind, steps, tr.TotalSteps, tr.Sched.At(0), tr.Sched.At(tr.TotalSteps-1))
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// stableMetrics drops the fields of a metrics line that measure time or memory.
+func stableMetrics(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for _, m := range readMetrics(t, dir) {
+		m.EvalSeconds, m.Seconds, m.DataWait, m.RSSMiB = 0, 0, 0, 0
+		b, _ := json.Marshal(m)
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// interruptedRun trains c, cancelling it when stop says so, and returns the run folder.
+func interruptedRun(t *testing.T, c Config, stop func(step int, epochLine bool) bool) {
+	t.Helper()
+	tr := newTestTrainer(t, c)
+	ctx, cancel := context.WithCancel(context.Background())
+	tr.Hooks = append(tr.Hooks, HookFuncs{
+		OnStep: func(t *Trainer, _ float64) {
+			if stop(t.Progress().Step, false) {
+				cancel()
+			}
+		},
+		OnEpoch: func(t *Trainer, _ EpochMetrics) {
+			if stop(t.Progress().Step, true) {
+				cancel()
+			}
+		},
+	})
+	if _, err := tr.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+}
+
+// resumeRun resumes the run in dir as `train --resume` does: config from the checkpoint.
+func resumeRun(t *testing.T, dir string) Summary {
+	t.Helper()
+	ck, err := ReadCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ConfigFromMap(ck.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := newTestTrainer(t, cfg)
+	if err := tr.Resume(dir); err != nil {
+		t.Fatal(err)
+	}
+	s, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestResumeIsExact: a run interrupted at any point (mid-epoch, at an epoch's end, or killed
+// between a checkpoint and its metrics line) and resumed ends with byte-identical model.pt and
+// model.onnx, every epoch in metrics.jsonl exactly once with the uninterrupted values, and the
+// same summary. Methods cover momentum with Nesterov and weight decay, a stateful importance
+// sampler under mixup, and Selective Backprop's carried-over queue.
+func TestResumeIsExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains")
+	}
+	type cfgFn func(*Config)
+	methods := map[string]cfgFn{
+		"unif-sgd nesterov": func(c *Config) { c.Train.Nesterov, c.Train.WeightDecay = true, 5e-4 },
+		"loss-is mixup":     func(c *Config) { c.Sampler.Method, c.Augment.Policy = "loss-is", "standard+mixup-a0.3" },
+		"selective-backprop": func(c *Config) {
+			c.Sampler.Method, c.Train.Budget = "selective-backprop", 0.5
+		},
+	}
+	points := map[string]func(step int, epochLine bool) bool{
+		"mid first epoch":  func(s int, line bool) bool { return !line && s == 1 },
+		"mid third epoch":  func(s int, line bool) bool { return !line && s == 5 },
+		"after epoch line": func(s int, line bool) bool { return line && s == 4 },
+	}
+	for mname, set := range methods {
+		base := tinyConfig(t)
+		base.Train.EvalBackend = "both"
+		set(&base)
+		full := base
+		want := train(t, full)
+		wantPT, _ := os.ReadFile(filepath.Join(full.Out, WeightsFile))
+		wantONNX, _ := os.ReadFile(filepath.Join(full.Out, ONNXFile))
+		wantM := stableMetrics(t, full.Out)
+		check := func(t *testing.T, dir string, got Summary) {
+			gotPT, _ := os.ReadFile(filepath.Join(dir, WeightsFile))
+			gotONNX, _ := os.ReadFile(filepath.Join(dir, ONNXFile))
+			if len(wantPT) == 0 || !bytes.Equal(gotPT, wantPT) {
+				t.Errorf("model.pt differs from the uninterrupted run's (%d vs %d bytes)", len(gotPT), len(wantPT))
+			}
+			if len(wantONNX) == 0 || !bytes.Equal(gotONNX, wantONNX) {
+				t.Errorf("model.onnx differs from the uninterrupted run's")
+			}
+			gotM := stableMetrics(t, dir)
+			if len(gotM) != len(wantM) {
+				t.Fatalf("%d metrics lines, want %d:\n%v", len(gotM), len(wantM), gotM)
+			}
+			for i := range wantM {
+				if gotM[i] != wantM[i] {
+					t.Errorf("metrics line %d:\n got %s\nwant %s", i+1, gotM[i], wantM[i])
+				}
+			}
+			if got.FinalTestAcc != want.FinalTestAcc || got.BestTestAcc != want.BestTestAcc || got.ONNXTestAcc != want.ONNXTestAcc ||
+				got.Iterations != want.Iterations || got.SamplesBackward != want.SamplesBackward || got.EpochsRun != want.EpochsRun || !got.Completed {
+				t.Errorf("summary %+v, want %+v", got, want)
+			}
+		}
+		for pname, stop := range points {
+			t.Run(mname+"/"+pname, func(t *testing.T) {
+				c := base
+				c.Out = t.TempDir()
+				interruptedRun(t, c, stop)
+				check(t, c.Out, resumeRun(t, c.Out))
+			})
+		}
+		t.Run(mname+"/killed between checkpoint and metrics line", func(t *testing.T) {
+			c := base
+			c.Out = t.TempDir()
+			lines := 0
+			interruptedRun(t, c, func(_ int, line bool) bool {
+				if line {
+					lines++
+				}
+				return lines == 2
+			})
+			// What kill -9 right after epoch 2's checkpoint leaves: the file without epoch 2's line.
+			ck, err := ReadCheckpoint(c.Out)
+			if err != nil || ck.Epoch != 2 || ck.Pending == nil {
+				t.Fatalf("checkpoint epoch %d pending %v (%v), want epoch 2 with its pending line", ck.Epoch, ck.Pending, err)
+			}
+			if err := os.Truncate(filepath.Join(c.Out, MetricsFile), ck.MetricsBytes); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(readMetrics(t, c.Out)); n != 1 {
+				t.Fatalf("%d lines after the simulated kill, want 1", n)
+			}
+			check(t, c.Out, resumeRun(t, c.Out))
+		})
+	}
+}
