@@ -8,9 +8,12 @@ import (
 	"strings"
 )
 
-// DefaultPolicy is the policy of an empty Config: the paper's standard
+// DefaultPolicy is the policy of DefaultConfig: the paper's standard
 // augmentation (spec §3.1).
 const DefaultPolicy = "standard"
+
+// DefaultConfig returns the default augment section: DefaultPolicy, no ops.
+func DefaultConfig() Config { return Config{Policy: DefaultPolicy} }
 
 // Config is the augment section of the run configuration.
 type Config struct {
@@ -21,8 +24,8 @@ type Config struct {
 	// Ops is the structured form of the same thing: the steps in order, each a name and
 	// its numeric parameters, e.g. [{name: rand, params: {n: 2, m: 4}}, {name: standard},
 	// {name: ricap, params: {alpha: 0.3}}]. Parameter names are those of the policy
-	// grammar spelled out: pad, flip, n, m, size, p, alpha. When Ops is set, Policy is
-	// derived from it (and, if also given, must agree).
+	// grammar spelled out: pad, flip, n, m, size, p, alpha. When Ops is set and Policy
+	// is "", DerivePolicy sets Policy from it; when both are given they must agree.
 	Ops []Op `mapstructure:"ops"`
 }
 
@@ -58,11 +61,11 @@ func OpsPolicy(ops []Op) string {
 	return strings.Join(tokens, "+")
 }
 
-// DefaultConfig is the paper's standard augmentation.
-func DefaultConfig() Config { return Config{Policy: DefaultPolicy} }
-
-// DerivePolicy sets Policy from Ops when only Ops is given (the policy string is the form the
-// rest of the program reads).
+// DerivePolicy sets an empty Policy from the structured form, OpsPolicy(Ops), when Ops is
+// given: a config file can give augment.ops alone. cmd calls it once, after every source is
+// applied. It fills in nothing else: an empty Policy without Ops stays empty and Validate
+// rejects it ("none" is no augmentation); a Policy that is set is left alone, and Validate
+// checks that it agrees with Ops.
 func (c *Config) DerivePolicy() {
 	if c.Policy == "" && len(c.Ops) > 0 {
 		c.Policy = OpsPolicy(c.Ops)

@@ -155,12 +155,28 @@ func TestParseErrorsNameTheBadToken(t *testing.T) {
 	}
 }
 
-// TestConfigDefaultsAndValidate: the default config is the standard policy, an empty policy
-// is an error (not silently "standard"); Validate lists every problem with key and value.
+// TestConfigDefaultsAndValidate: the default config is the standard policy; an empty policy
+// is derived from the ops only, and is an error without them (not silently "standard"); an
+// explicit one is kept; Validate lists every problem with key and value.
 func TestConfigDefaultsAndValidate(t *testing.T) {
 	c := DefaultConfig()
 	if c.Policy != DefaultPolicy || c.Validate() != nil {
 		t.Fatalf("defaults %+v invalid: %v", c, c.Validate())
+	}
+	for _, tc := range []struct {
+		in   Config
+		want string
+	}{
+		{Config{}, ""},
+		{Config{Ops: []Op{{Name: "rand", Params: map[string]float64{"n": 1, "m": 2}}, {Name: "standard"}}}, "rand-m2-n1+standard"},
+		{Config{Policy: "none"}, "none"},
+		{Config{Policy: "none", Ops: []Op{{Name: "standard"}}}, "none"}, // kept; Validate reports the disagreement
+	} {
+		got := tc.in
+		got.DerivePolicy()
+		if got.Policy != tc.want {
+			t.Errorf("DerivePolicy(%+v): policy %q, want %q", tc.in, got.Policy, tc.want)
+		}
 	}
 	if err := (Config{}).Validate(); err == nil || !strings.Contains(err.Error(), "is empty") {
 		t.Errorf("empty policy: %v", err)

@@ -62,7 +62,7 @@ hold mean, std and classes (JSON arrays), dataset, model, method, budget and aug
 // exportCheckpoint loads a checkpoint (from a run folder, or a weights file plus model and
 // dataset names) and returns its ONNX serialisation with the config it was trained with.
 func exportCheckpoint(run, weights, model, dataset string) ([]byte, pipeline.Config, error) {
-	cfg := pipeline.Default()
+	cfg := pipeline.DefaultConfig()
 	switch {
 	case run != "" && weights != "":
 		return nil, cfg, fmt.Errorf("export: give either --run or --weights, not both")

@@ -292,12 +292,8 @@ func resolveCell(settings map[string]any) (sweep.Resolved, error) {
 	}
 	cfg := pipeline.DefaultConfig()
 	err := v.UnmarshalExact(&cfg, func(dc *mapstructure.DecoderConfig) {
-		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
-			rejectNegativeUnsigned, // the hooks of resolve (root.go)
-			commaListToSlice,
-			mapstructure.StringToTimeDurationHookFunc(),
-		)
-		dc.WeaklyTypedInput = true
+		dc.DecodeHook = pipeline.DecodeHook() // as resolve decodes (resolve.go)
+		dc.WeaklyTypedInput = false
 	})
 	if err != nil {
 		return sweep.Resolved{}, fmt.Errorf("config: %w", err)

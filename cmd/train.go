@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"budgetrain/augment"
 	"budgetrain/pipeline"
 
 	"github.com/schollz/progressbar/v3"
@@ -75,14 +76,15 @@ exactly once). A folder that already holds a run is refused unless --force (star
 			return runTrain(cmd.Context(), cfg, "", cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	d := pipeline.DefaultConfig() // for --help; resolve takes the defaults from DefaultConfig itself
 	f := c.Flags()
-	f.String("name", "demo", "run name (run folder runs/<name>)")
-	f.String("method", "unif-sgd", "sampler.method: sgd, unif-sgd, p-sgd, c-sgd, selective-backprop, ...")
-	f.Float64("budget", 0.3, "train.budget: fraction of each epoch's iterations allowed, in (0,1]")
-	f.Int("epochs", 15, "train.epochs: planned epochs E")
-	f.String("model", "resnet8", "model.name")
-	f.String("dataset", "fashion-mnist", "dataset.name")
-	f.String("augment", "standard", "augment.policy, e.g. standard+ricap-a0.3")
+	f.String("name", d.Name, "run name (run folder runs/<name>)")
+	f.String("method", d.Sampler.Method, "sampler.method: sgd, unif-sgd, p-sgd, c-sgd, selective-backprop, ...")
+	f.Float64("budget", d.Train.Budget, "train.budget: fraction of each epoch's iterations allowed, in (0,1]")
+	f.Int("epochs", d.Train.Epochs, "train.epochs: planned epochs E")
+	f.String("model", d.Model.Name, "model.name")
+	f.String("dataset", d.Dataset.Name, "dataset.name")
+	f.String("augment", "", "augment.policy, e.g. standard+ricap-a0.3 (default: from augment.ops, else "+augment.DefaultPolicy+")")
 	f.String("log-selection", "", "train.log_selection: write each epoch's selected indices to this file")
 	f.StringVar(&resume, "resume", "", "continue the interrupted run in this folder with its saved config (other settings are ignored)")
 	f.BoolVar(&force, "force", false, "train into a run folder that already holds a run, deleting that run's files first")

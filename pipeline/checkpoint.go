@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -211,7 +212,9 @@ func ReadCheckpoint(dir string) (Checkpoint, error) {
 	if err != nil {
 		return ck, fmt.Errorf("read checkpoint: %w", err)
 	}
-	if err := json.Unmarshal(b, &ck); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // the config's numbers stay exact (a seed above 2^53 would not survive float64)
+	if err := dec.Decode(&ck); err != nil {
 		return ck, fmt.Errorf("read checkpoint %q: %w", p, err)
 	}
 	return ck, nil
@@ -351,17 +354,18 @@ func (t *Trainer) finish(sum *Summary, interrupted bool) error {
 }
 
 // ConfigFromMap decodes a config saved by ConfigMap (checkpoint.json) onto DefaultConfig and
-// validates it.
+// validates it. A key the map lacks (a checkpoint older than the key) keeps its default; a key
+// it has keeps its value, zero included. Unknown keys are an error.
 func ConfigFromMap(m map[string]any) (Config, error) {
-	c := DefaultConfig() // keys missing from an older checkpoint keep their defaults
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &c, WeaklyTypedInput: true, ErrorUnused: true})
+	c := DefaultConfig()
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &c, DecodeHook: DecodeHook(), ErrorUnused: true})
 	if err != nil {
 		return c, err
 	}
 	if err := dec.Decode(m); err != nil {
 		return c, fmt.Errorf("decode config: %w", err)
 	}
-	c.Augment.DerivePolicy()
+	c.Augment.DerivePolicy() // a hand-written map may give augment.ops alone
 	return c, c.Validate()
 }
 

@@ -13,11 +13,12 @@ import (
 	"budgetrain/sampler"
 )
 
-// Config is the whole resolved configuration of a run. cmd fills it from flags, environment and a
-// YAML file; everything below cmd takes it as a plain struct.
+// Config is the whole resolved configuration of a run. Start from DefaultConfig: cmd overlays a
+// YAML file, the environment, flags and --set on it; everything below cmd takes it as a plain
+// struct and uses every value as given.
 type Config struct {
 	Name    string `mapstructure:"name" yaml:"name"`       // run name; the run folder defaults to runs/<name>
-	Out     string `mapstructure:"out" yaml:"out"`         // run folder
+	Out     string `mapstructure:"out" yaml:"out"`         // run folder (cmd: "" = runs/<name>)
 	Seed    uint64 `mapstructure:"seed" yaml:"seed"`       // drives every random stream (Go and libtorch)
 	Device  string `mapstructure:"device" yaml:"device"`   // auto, cpu or cuda
 	Threads int    `mapstructure:"threads" yaml:"threads"` // libtorch intra-op and onnxruntime threads (0 = all cores)
@@ -67,32 +68,61 @@ type TrainConfig struct {
 	EvalBackend   string    `mapstructure:"eval_backend" yaml:"eval_backend"`       // onnx, torch or both
 	EvalAsync     bool      `mapstructure:"eval_async" yaml:"eval_async"`           // run onnxruntime evaluation in the background during the next epoch
 	Workers       int       `mapstructure:"workers" yaml:"workers"`                 // goroutines preparing batches (>= 1)
-	Prefetch      int       `mapstructure:"prefetch" yaml:"prefetch"`               // batches prepared ahead
+	Prefetch      int       `mapstructure:"prefetch" yaml:"prefetch"`               // batches prepared ahead (>= 1)
 	Credit        string    `mapstructure:"credit" yaml:"credit"`                   // loss credit under mixing: share or released
 	LogSelection  string    `mapstructure:"log_selection" yaml:"log_selection"`     // file for per-epoch selected indices ("" = off)
 }
 
-// DefaultConfig returns the defaults: the demo run (Fashion-MNIST, resnet8, unif-sgd, budget
-// 0.3, standard augmentation) with the paper's optimiser settings. Configuration sources
-// (file, environment, flags, --set) overlay it; nothing fills fields afterwards, so every value
-// given, zero included, is the value that runs. Out is derived from Name by the command line
-// when it is left empty.
+// DefaultConfig returns the defaults: the demo run (Fashion-MNIST, resnet8, unif-sgd, budget 0.3,
+// standard augmentation) with the paper's optimiser settings. It is the one place defaults
+// live: cmd overlays the config file, the environment, flags and --set on it, and a library
+// user changes the fields it needs. Nothing fills zero fields later, so an explicit 0, false or
+// "" is used as given (weight decay 0, momentum 0 and seed 0 are real settings) and checked by
+// Validate. The zero values with a meaning of their own are documented on the fields (threads,
+// dataset.dir, train_limit, test_limit, val_samples, log_selection); sampler.sb_beta's default
+// is negative, "derive β from the budget", so that 0 is a β like any other.
 func DefaultConfig() Config {
-	c := Config{Name: "demo", Out: filepath.Join("runs", "demo"), Seed: 1, Device: "auto"}
-	c.Dataset = DatasetConfig{Name: "fashion-mnist", ValSeed: 42}
-	c.Model.Name = "resnet8"
-	c.Train = TrainConfig{Epochs: 15, Budget: 0.3, BatchSize: 128, LR: 0.1, FinalLR: 1e-6, Momentum: 0.9, WeightDecay: 1e-4,
-		Schedule: "linear", Gamma: 0.1, EvalBatchSize: 500, EvalEvery: 1, EvalBackend: "onnx", Workers: 2, Prefetch: 4, Credit: "share"}
-	c.Sampler = sampler.DefaultConfig()
-	c.Augment.Policy = augment.DefaultPolicy
+	c := Config{
+		Name:    "demo",
+		Out:     filepath.Join("runs", "demo"),
+		Seed:    1,
+		Device:  "auto",
+		Threads: 0,
+		Dataset: DatasetConfig{Name: "fashion-mnist", ValSeed: 42},
+		Model:   ModelConfig{Name: "resnet8"},
+		Train: TrainConfig{
+			Epochs:        15,
+			Budget:        0.3,
+			BatchSize:     128,
+			LR:            0.1,
+			FinalLR:       1e-6,
+			Momentum:      0.9,
+			WeightDecay:   1e-4,
+			Schedule:      "linear",
+			Gamma:         0.1,
+			EvalBatchSize: 500,
+			EvalEvery:     1,
+			EvalBackend:   "onnx",
+			Workers:       2,
+			Prefetch:      4,
+			Credit:        "share",
+		},
+		Sampler: sampler.DefaultConfig(),
+		Augment: augment.DefaultConfig(),
+	}
+	c.Sampler.Method = "unif-sgd" // the run's default, whatever the sampler library's is
 	c.syncSampler()
 	return c
 }
 
 // Default is DefaultConfig.
+//
+// Deprecated: use DefaultConfig.
 func Default() Config { return DefaultConfig() }
 
-// syncSampler copies the run-level settings the sampler needs.
+// syncSampler copies the run-level settings the sampler needs (seed, budget, batch size,
+// epochs: the sampler section has no keys of its own for them). DefaultConfig and Validate call
+// it, so a config that passed Validate carries them.
 func (c *Config) syncSampler() {
 	c.Sampler.Seed = c.Seed
 	c.Sampler.Budget = c.Train.Budget
@@ -100,8 +130,17 @@ func (c *Config) syncSampler() {
 	c.Sampler.Epochs = c.Train.Epochs
 }
 
-// Validate reports every problem at once, one line each, naming the key and its value.
+// Validate reports every problem at once, one line each, naming the key and its value, as one
+// error. It also copies the run-level settings into the sampler section (syncSampler).
 func (c *Config) Validate() error {
+	if errs := c.Problems(); len(errs) > 0 {
+		return errors.New("invalid configuration:\n  " + strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+// Problems is Validate's list: one line per problem, each starting with the key it is about.
+func (c *Config) Problems() []string {
 	var errs []string
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
 	switch c.Device {
@@ -118,8 +157,11 @@ func (c *Config) Validate() error {
 	if c.Dataset.ValSamples < 0 {
 		bad("dataset.val_samples (%d) must be >= 0", c.Dataset.ValSamples)
 	}
-	if c.Dataset.TrainLimit < 0 || c.Dataset.TestLimit < 0 {
-		bad("dataset.train_limit (%d) and dataset.test_limit (%d) must be >= 0", c.Dataset.TrainLimit, c.Dataset.TestLimit)
+	if c.Dataset.TrainLimit < 0 {
+		bad("dataset.train_limit (%d) must be >= 0", c.Dataset.TrainLimit)
+	}
+	if c.Dataset.TestLimit < 0 {
+		bad("dataset.test_limit (%d) must be >= 0", c.Dataset.TestLimit)
 	}
 	if !slices.Contains(models.Names(), c.Model.Name) {
 		bad("model.name (%q) is unknown (known: %s)", c.Model.Name, strings.Join(models.Names(), ", "))
@@ -177,8 +219,12 @@ func (c *Config) Validate() error {
 	default:
 		bad("train.eval_backend (%q) must be onnx, torch or both", t.EvalBackend)
 	}
-	if t.Workers < 1 || t.Prefetch < 1 {
-		bad("train.workers (%d) and train.prefetch (%d) must be >= 1", t.Workers, t.Prefetch)
+	// Counts, with no zero meaning "default": 0 workers would leave nobody to prepare batches.
+	if t.Workers < 1 {
+		bad("train.workers (%d) must be >= 1", t.Workers)
+	}
+	if t.Prefetch < 1 {
+		bad("train.prefetch (%d) must be >= 1", t.Prefetch)
 	}
 	switch t.Credit {
 	case "share", "released":
@@ -204,8 +250,5 @@ func (c *Config) Validate() error {
 	if c.Out == "" {
 		bad("out is empty: give a run folder")
 	}
-	if len(errs) > 0 {
-		return errors.New("invalid configuration:\n  " + strings.Join(errs, "\n  "))
-	}
-	return nil
+	return errs
 }

@@ -6,7 +6,7 @@ import (
 )
 
 func TestDefaultConfigIsValid(t *testing.T) {
-	c := Default()
+	c := DefaultConfig()
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -17,7 +17,7 @@ func TestDefaultConfigIsValid(t *testing.T) {
 
 // TestValidateListsEveryProblem: one error naming every bad key and its value.
 func TestValidateListsEveryProblem(t *testing.T) {
-	c := Default()
+	c := DefaultConfig()
 	c.Train.Budget = 1.5
 	c.Train.BatchSize = -1
 	c.Train.LR = -0.1
@@ -41,7 +41,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 }
 
 func TestConfigMapRoundTrip(t *testing.T) {
-	c := Default()
+	c := DefaultConfig()
 	c.Train.Milestones = []float64{5, 10}
 	c.Sampler.Method = "p-sgd"
 	got, err := ConfigFromMap(ConfigMap(c))

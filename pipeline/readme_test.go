@@ -30,7 +30,7 @@ func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(FlatConfig(Default()))) {
+	for _, k := range slices.Sorted(maps.Keys(FlatConfig(DefaultConfig()))) {
 		if !documented[k] {
 			t.Errorf("config key %s is not documented in README.md's configuration reference", k)
 		}

@@ -32,7 +32,8 @@ func requireNative(t testing.TB, what string, err error) {
 	t.Skipf("%s not available: %v", what, err)
 }
 
-// tinyConfig trains test-tiny on the 64-image Fashion-MNIST fixture.
+// tinyConfig trains test-tiny on the 64-image Fashion-MNIST fixture: DefaultConfig with the
+// fields below changed.
 func tinyConfig(t testing.TB) Config {
 	c := DefaultConfig()
 	c.Name, c.Out, c.Seed, c.Device, c.Threads = "tiny", t.TempDir(), 7, "cpu", 1

@@ -26,6 +26,9 @@ func newBase(c Config) base {
 	return base{cfg: c, stream: s, pcg: pcg, rng: rand.New(pcg), visits: make([]int32, c.N)}
 }
 
+// Config returns the config the sampler was built with (Configured).
+func (b *base) Config() Config { return b.cfg }
+
 // streamID is the per-method PCG stream: FNV-1a of the method name, so methods given
 // the same seed draw from unrelated streams.
 func streamID(method string) uint64 {

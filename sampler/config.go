@@ -7,16 +7,17 @@ import (
 	"strings"
 )
 
-// Config selects and parameterises a sampler. Start from DefaultConfig and set what differs;
-// New validates it. Every value is used as given: a zero is a zero, never "the default".
+// Config selects and parameterises a sampler. Start from DefaultConfig, set N and what
+// else differs, and give it to New, which validates it. Every value is used as given: a
+// zero is a zero (and rejected where it is not valid), never a stand-in for a default.
 type Config struct {
 	// Method is one of Methods(). Default "unif-sgd".
 	Method string `mapstructure:"method"`
 	// Seed is the run seed; every sampler derives its RNG stream from (Seed, method).
-	// The pipeline copies the top-level seed here. Default 0.
+	// The pipeline copies the top-level seed here. Default 0 (a valid seed).
 	Seed uint64 `mapstructure:"-"`
-	// N is the training-set size (number of samples). Filled by the pipeline from the
-	// dataset; required, > 0.
+	// N is the training-set size (number of samples). Set by the pipeline from the
+	// dataset; required, > 0 (DefaultConfig leaves it 0).
 	N int `mapstructure:"-"`
 	// Budget b is the fraction of full-data iterations allowed per epoch, in (0, 1]
 	// (paper §1). Default 1.
@@ -73,6 +74,12 @@ const (
 func DefaultConfig() Config {
 	return Config{Method: DefaultMethod, Budget: DefaultBudget, BatchSize: DefaultBatchSize, Epochs: DefaultEpochs,
 		SBBeta: DefaultSBBeta, SBHistory: DefaultSBHistory, InfoBatchRatio: DefaultInfoBatchRatio, InfoBatchAnneal: DefaultInfoBatchAnneal}
+}
+
+// Configured is implemented by every sampler New builds: Config returns the config it was
+// built with (what the pipeline's tests read back).
+type Configured interface {
+	Config() Config
 }
 
 // Validate reports every problem in c, one line each, naming the key and its value.

@@ -8,6 +8,60 @@ import (
 	"testing"
 )
 
+func TestDefaultConfigHoldsTheDocumentedDefaults(t *testing.T) {
+	want := Config{Method: "unif-sgd", Budget: 1, BatchSize: 128, Epochs: 200, SBBeta: -1, SBHistory: 1024,
+		InfoBatchRatio: 0.5, InfoBatchAnneal: 0.875}
+	if c := DefaultConfig(); c != want {
+		t.Fatalf("DefaultConfig() = %+v, want %+v", c, want)
+	}
+	c := DefaultConfig()
+	c.N = 1000
+	if err := c.Validate(); err != nil {
+		t.Fatalf("DefaultConfig with N set: %v", err)
+	}
+}
+
+// TestNewUsesExplicitZeros: New fills nothing in, so a zero that is not valid is reported
+// (not replaced by the default) and a zero that is valid is kept.
+func TestNewUsesExplicitZeros(t *testing.T) {
+	c := testConfig("infobatch", 100, 0.5)
+	c.InfoBatchRatio, c.SBHistory = 0, 0
+	_, err := New(c)
+	for _, w := range []string{"sampler.infobatch_ratio (0) must be in (0,1)", "sampler.sb_history (0) must be > 0"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("New with zeros: error %v lacks %q", err, w)
+		}
+	}
+	if _, err := New(Config{Method: "unif-sgd", N: 100}); err == nil {
+		t.Errorf("New(Config{Method, N}) = nil error: a partial config must not be completed with defaults")
+	}
+	c = testConfig("p-sgd", 100, 0.5)
+	c.Seed, c.WarmupEpochs = 0, 0
+	s := mustNew(t, c)
+	if got := s.(Configured).Config(); got != c {
+		t.Errorf("built with %+v, want %+v", got, c)
+	}
+}
+
+// TestEverySamplerReportsItsConfig: every registered method's sampler implements
+// Configured and returns exactly the config New was given.
+func TestEverySamplerReportsItsConfig(t *testing.T) {
+	for _, m := range Methods() {
+		c := testConfig(m, 100, 0.5)
+		c.SBBeta, c.SBHistory, c.InfoBatchRatio, c.InfoBatchAnneal, c.WarmupEpochs = 2, 16, 0.3, 0.5, 1
+		c.NoSmoothing, c.LatestValue = true, true
+		s := mustNew(t, c)
+		cs, ok := s.(Configured)
+		if !ok {
+			t.Errorf("%s: %T does not implement Configured", m, s)
+			continue
+		}
+		if got := cs.Config(); got != c {
+			t.Errorf("%s: Config() = %+v, want %+v", m, got, c)
+		}
+	}
+}
+
 // TestNewUsesZerosAsGiven: a zero is a value, never "the default": an explicit
 // infobatch_ratio 0 is rejected (not replaced by 0.5), sb_beta 0 keeps every example (not the
 // budget-derived β), and warmup 0 stays 0.

@@ -33,7 +33,8 @@ func chi2Critical(df int) float64 {
 	return k * c * c * c
 }
 
-// testConfig is a valid config for method with N samples and budget b.
+// testConfig is a valid config for method with N samples and budget b: DefaultConfig with
+// seed 7, batch size 1 and 20 epochs.
 func testConfig(method string, n int, b float64) Config {
 	c := DefaultConfig()
 	c.Method, c.Seed, c.N, c.Budget, c.BatchSize, c.Epochs = method, 7, n, b, 1, 20

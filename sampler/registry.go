@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// constructor builds a sampler from a defaulted, validated Config.
+// constructor builds a sampler from a validated Config.
 type constructor func(c Config) Sampler
 
 // registry maps Config.Method to its constructor. Keep it in this one map literal.
