@@ -17,7 +17,7 @@ build: deps
 # epochs with the settings chosen in docs/training.md ("The demo run").
 DEMO_SETTINGS := --epochs 10 --set train.lr=0.2 --set train.weight_decay=5e-4 --set train.label_smoothing=0.1 --set train.eval_async=true
 demo: build
-	./$(BIN) train --name demo --out runs/demo $(DEMO_SETTINGS)
+	./$(BIN) train --name demo --out runs/demo --force $(DEMO_SETTINGS)
 	./$(BIN) eval --model runs/demo/model.onnx --dataset fashion-mnist
 
 # Every test, including the real-data end-to-end runs.
