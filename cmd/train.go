@@ -209,11 +209,10 @@ func prepareRunFolder(cfg pipeline.Config, force bool) error {
 		return fmt.Errorf("run folder %s already holds a run of %s (%s): use --resume %s to continue it, --force to delete it and start over, or another --out/--name",
 			out, what, strings.Join(found, ", "), out)
 	}
-	for _, f := range append(found, old...) {
-		p := f
-		if !filepath.IsAbs(f) && !strings.HasPrefix(f, out) {
-			p = filepath.Join(out, f)
-		}
+	for _, f := range found {
+		old = append(old, filepath.Join(out, f)) // old holds paths already (Glob)
+	}
+	for _, p := range old {
 		if err := os.Remove(p); err != nil {
 			return fmt.Errorf("--force: %w", err)
 		}
