@@ -71,6 +71,7 @@ type Cell struct {
 	Final   Stats
 	Best    Stats
 	Seconds Stats // training wall time (s)
+	Train   Stats // last epoch's training accuracy (Values.TrainAcc), fractions
 	Paper   float64
 	// PaperNote says why Paper is NaN for a cell that follows the paper's recipe.
 	PaperNote string
@@ -365,12 +366,15 @@ func sortCells(cs []*Cell) {
 }
 
 func (rep *Report) describe(c *Cell) {
-	var final, best, secs []float64
+	var final, best, secs, train []float64
 	for _, r := range c.Runs {
 		v := r.Values()
 		final, best, secs = append(final, v.FinalAcc), append(best, v.BestAcc), append(secs, v.TrainSeconds)
+		if !math.IsNaN(v.TrainAcc) {
+			train = append(train, v.TrainAcc)
+		}
 	}
-	c.Final, c.Best, c.Seconds = Describe(final), Describe(best), Describe(secs)
+	c.Final, c.Best, c.Seconds, c.Train = Describe(final), Describe(best), Describe(secs), Describe(train)
 	c.Acc = c.Final
 	if rep.Metric == MetricBest {
 		c.Acc = c.Best

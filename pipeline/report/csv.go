@@ -9,10 +9,11 @@ import (
 
 // CSVColumns are results.csv's columns after "run", "status" and the varying config keys.
 // Accuracies are fractions as in summary.json; img_per_s is images forwarded per second of
-// training (evaluation excluded); eval_seconds is the epochs' evaluation time from
+// training (evaluation excluded); train_acc is the last epoch's accuracy on its augmented training
+// batches (Values.TrainAcc); eval_seconds is the epochs' evaluation time from
 // metrics.jsonl. An empty field was not recorded by the run.
 var CSVColumns = []string{KeySeed, "final_test_acc", "best_test_acc", "onnx_test_acc", "torch_test_acc",
-	"steps", "planned_steps", "epochs_run", "samples_forward", "samples_backward", "train_seconds",
+	"train_acc", "steps", "planned_steps", "epochs_run", "samples_forward", "samples_backward", "train_seconds",
 	"eval_seconds", "img_per_s", "visit_entropy", "never_seen", "params", "reason"}
 
 // WriteCSV writes one row per run found: its folder (as found under the directories given),
@@ -29,7 +30,7 @@ func (rep *Report) WriteCSV(w io.Writer) error {
 		for _, k := range rep.Varying {
 			row = append(row, r.Get(k))
 		}
-		row = append(row, r.Get(KeySeed), num(v.FinalAcc), num(v.BestAcc), num(v.ONNXAcc), num(v.TorchAcc),
+		row = append(row, r.Get(KeySeed), num(v.FinalAcc), num(v.BestAcc), num(v.ONNXAcc), num(v.TorchAcc), num(v.TrainAcc),
 			count(int64(v.Steps)), count(int64(v.PlannedSteps)), count(int64(v.EpochsRun)),
 			count(v.Forward), count(v.Backward), num(v.TrainSeconds), num(v.EvalSeconds),
 			num(v.ImgPerSec), num(v.Entropy), num(v.NeverSeen), count(v.Params), joinNonEmpty(r.Reason, r.Note))

@@ -113,7 +113,10 @@ func (f fakeRun) write(t *testing.T, dir string) string {
 		a := a
 		m := Epoch{Epoch: e + 1, Step: steps * (e + 1), TestAcc: &a, TestAccONNX: &a, EvalSeconds: 0.5,
 			SamplesForward: int64(128 * steps * (e + 1)), SamplesBackward: int64(128 * steps * (e + 1)),
-			Seconds: secs * float64(e+1) / float64(len(curve)), Entropy: 7.5, NeverSeen: 0.1}
+			Seconds: secs * float64(e+1) / float64(len(curve)), Entropy: 7.5, NeverSeen: 0.1, TrainAcc: 0.5}
+		if e == len(curve)-1 {
+			m.TrainAcc = 0.9 // results.csv reports the last epoch's
+		}
 		b, _ := json.Marshal(m)
 		lines = append(lines, string(b))
 	}

@@ -118,11 +118,11 @@ func (rep *Report) writeGroup(p func(string, ...any), g *Group, plots []Plot) {
 	} else if len(g.RecipeDiff) > 0 && isPaperDataset(g.Dataset) {
 		p("Not the paper's recipe (%s), so the paper's numbers are not shown.\n\n", strings.Join(first(g.RecipeDiff, 3), "; "))
 	}
-	p("| budget | method | n | accuracy %% mean ± std | 95%% CI | best %% mean | Δ vs unif-sgd (pp) [95%% CI] | train s mean |")
+	p("| budget | method | n | accuracy %% mean ± std | 95%% CI | best %% mean | train %% mean | Δ vs unif-sgd (pp) [95%% CI] | train s mean |")
 	if paper {
 		p(" paper %% | measured − paper (pp) |")
 	}
-	p("\n|---|---|---|---|---|---|---|---|")
+	p("\n|---|---|---|---|---|---|---|---|---|")
 	if paper {
 		p("---|---|")
 	}
@@ -149,8 +149,8 @@ func (rep *Report) writeGroup(p func(string, ...any), g *Group, plots []Plot) {
 		if c == g.FullBudget {
 			label = "**" + label + "** (full budget)"
 		}
-		p("| %s | %s | %d | %s | %s | %s | %s | %s |", fmtBudget(c.Budget), label, c.Acc.N, meanStd(c.Acc),
-			interval(c.Acc, pct), pct(c.Best.Mean), delta, seconds(c.Seconds))
+		p("| %s | %s | %d | %s | %s | %s | %s | %s | %s |", fmtBudget(c.Budget), label, c.Acc.N, meanStd(c.Acc),
+			interval(c.Acc, pct), pct(c.Best.Mean), pct(c.Train.Mean), delta, seconds(c.Seconds))
 		if paper {
 			if math.IsNaN(c.Paper) {
 				p(" — | — |")

@@ -196,7 +196,7 @@ func TestCSVColumnsAndRows(t *testing.T) {
 	ok := byRun["unif-sgd-b0.3-s1-0"]
 	for name, want := range map[string]string{
 		"status": "ok", "sampler.method": "unif-sgd", "train.budget": "0.3", "seed": "1",
-		"final_test_acc": "0.7", "best_test_acc": "0.71", "onnx_test_acc": "0.7", "steps": "30",
+		"final_test_acc": "0.7", "best_test_acc": "0.71", "onnx_test_acc": "0.7", "train_acc": "0.9", "steps": "30",
 		"planned_steps": "30", "samples_forward": "3840", "samples_backward": "3840",
 		"train_seconds": "4", "eval_seconds": "1.5", "img_per_s": "960", "visit_entropy": "7.5", "reason": "",
 	} {
@@ -254,6 +254,7 @@ func TestCellStatsAndPairedDiff(t *testing.T) {
 	for _, want := range []string{
 		"| 0.3 | unif-sgd | 3 | 73.00 ± 3.61 | [64.04, 81.96] |",
 		"| 0.3 | p-sgd | 3 | 73.67 ± 5.51 |",
+		"| 90.00 | -0.50 [-19.56, +18.56] (2 pairs) |", // the last epoch's train accuracy, then Δ
 		"-0.50 [-19.56, +18.56] (2 pairs)",
 		"| 2 | -0.50 | 2.12 | [-19.56, +18.56] | only p-sgd: 4; only unif-sgd: 3 |",
 		"Full-budget reference (b = 1, sgd): 81.00 ± 1.41 % (n = 2",

@@ -73,6 +73,7 @@ type Summary struct {
 type Epoch struct {
 	Epoch           int      `json:"epoch"` // 1-based
 	Step            int      `json:"step"`
+	TrainAcc        float64  `json:"train_acc"`
 	TestAcc         *float64 `json:"test_acc"`
 	TestAccTorch    *float64 `json:"test_acc_torch"`
 	TestAccONNX     *float64 `json:"test_acc_onnx"`
@@ -108,23 +109,28 @@ func (r *Run) Seed() uint64 {
 // a value that the run's files do not record is NaN (or -1 for the counters).
 type Values struct {
 	FinalAcc, BestAcc, ONNXAcc, TorchAcc float64
-	Steps, PlannedSteps, EpochsRun       int
-	Forward, Backward                    int64
-	TrainSeconds                         float64 // training wall time, evaluation excluded
-	EvalSeconds                          float64 // the epochs' evaluation time, summed from metrics.jsonl
-	ImgPerSec                            float64 // images forwarded per training second
-	Entropy, NeverSeen                   float64
-	Params                               int64
+	// TrainAcc is the last epoch's training accuracy from metrics.jsonl: the share of that
+	// epoch's training images, as augmented (a mixed image counts against its first label),
+	// that the model classified right while it trained on them.
+	TrainAcc                       float64
+	Steps, PlannedSteps, EpochsRun int
+	Forward, Backward              int64
+	TrainSeconds                   float64 // training wall time, evaluation excluded
+	EvalSeconds                    float64 // the epochs' evaluation time, summed from metrics.jsonl
+	ImgPerSec                      float64 // images forwarded per training second
+	Entropy, NeverSeen             float64
+	Params                         int64
 }
 
 // Values takes the totals from summary.json, or, without one, from the last line of
 // metrics.jsonl (the best accuracy then is the maximum over its lines).
 func (r *Run) Values() Values {
 	nan := math.NaN()
-	v := Values{FinalAcc: nan, BestAcc: nan, ONNXAcc: nan, TorchAcc: nan, Steps: -1, PlannedSteps: -1,
+	v := Values{FinalAcc: nan, BestAcc: nan, TrainAcc: nan, ONNXAcc: nan, TorchAcc: nan, Steps: -1, PlannedSteps: -1,
 		EpochsRun: -1, Forward: -1, Backward: -1, TrainSeconds: nan, EvalSeconds: nan, ImgPerSec: nan,
 		Entropy: nan, NeverSeen: nan, Params: -1}
 	if len(r.Epochs) > 0 {
+		v.TrainAcc = r.Epochs[len(r.Epochs)-1].TrainAcc
 		v.EvalSeconds = 0
 		for _, e := range r.Epochs {
 			v.EvalSeconds += e.EvalSeconds
