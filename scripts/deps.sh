@@ -67,6 +67,36 @@ libtorch_from_debian() {
 	echo /usr
 }
 
+# cuda_wheel_libs DEST installs into DEST/lib the shared libraries of the exact nvidia-* wheels that
+# the torch==$torch_version wheel requires (read from its METADATA: cuBLAS, cuDNN, cuFFT, cuRAND,
+# cuSOLVER, cuSPARSE, NCCL, NVRTC, NVTX; about 2.6 GB to download). libtorch_cuda's RPATH includes
+# $ORIGIN, so DEST/lib is where it looks.
+cuda_wheel_libs() {
+	local dest=$1
+	[ -f "$dest/.cuda-complete" ] && return 0
+	need python3 "to download the NVIDIA wheels with pip"
+	local whl pins pin name ver f tmp
+	whl=$(ls "$cache"/dl/torch-$torch_version-*.whl | head -n1)
+	pins=$(unzip -p "$whl" "torch-$torch_version.dist-info/METADATA" |
+		sed -n 's/^Requires-Dist: \(nvidia-[a-z0-9-]*\) (==\([0-9.]*\)).*/\1==\2/p')
+	[ -n "$pins" ] || { say "no nvidia-* requirements in $(basename "$whl")"; return 1; }
+	tmp=$(mktemp -d "$cache/cuda.tmp.XXXXXX")
+	for pin in $pins; do
+		name=${pin%%==*} ver=${pin#*==}
+		f=$(ls "$cache"/dl/"$(echo "$name" | tr - _)"-"$ver"-*.whl 2>/dev/null | head -n1 || true)
+		if [ -z "$f" ]; then
+			say "downloading $pin"
+			python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 "$pin" -d "$cache/dl" >&2 || { rm -rf "$tmp"; return 1; }
+			f=$(ls "$cache"/dl/"$(echo "$name" | tr - _)"-"$ver"-*.whl | head -n1)
+		fi
+		unzip -q -o -j "$f" 'nvidia/*/lib/*.so*' -d "$tmp" >&2 || { rm -rf "$tmp"; return 1; }
+	done
+	mv -f "$tmp"/* "$dest/lib/"
+	rmdir "$tmp"
+	touch "$dest/.cuda-complete"
+	say "NVIDIA libraries of torch==$torch_version installed in $dest/lib"
+}
+
 if [ -n "${LIBTORCH:-}" ]; then
 	libtorch=$LIBTORCH
 	[ -d "$libtorch/include" ] || die "LIBTORCH=$libtorch has no include/ folder (expected a libtorch root with include/ and lib/)"
@@ -92,14 +122,29 @@ check_fail=$(nm -D --defined-only "$libdir/libc10.so" | grep 'torchCheckFail' ||
 [ -n "$check_fail" ] || die "cannot tell the C++ ABI of $libdir/libc10.so: it defines no c10::detail::torchCheckFail"
 if [ "$(grep -c '__cxx11' <<<"$check_fail" || true)" -gt 0 ]; then abi=1; else abi=0; fi
 
-# CUDA: linked only when libtorch_cuda is present and all its libraries resolve (the PyPI wheel is a
-# CUDA build, but without the nvidia-* wheels it can only run on CPU). BUDGETRAIN_CUDA=0/1 forces it.
+# CUDA: BUDGETRAIN_CUDA=1 links libtorch_cuda, 0 never; unset (auto) links it when nvidia-smi lists
+# a GPU, or when $LIBTORCH's libtorch_cuda already finds all its libraries (a pip-installed torch
+# with its nvidia-* packages). For the torch==$torch_version wheel, CUDA first installs the NVIDIA
+# wheels that torch pins (cuda_wheel_libs above).
 cuda=${BUDGETRAIN_CUDA:-auto}
+case "$cuda" in 0|1|auto) ;; *) die "BUDGETRAIN_CUDA=$cuda: want 1 (link CUDA), 0 (CPU only) or unset (auto)" ;; esac
+cuda_resolves() { [ -f "$libdir/libtorch_cuda.so" ] && ! ldd "$libdir/libtorch_cuda.so" 2>&1 | grep -q 'not found'; }
 if [ "$cuda" = auto ]; then
 	cuda=0
-	if [ -f "$libdir/libtorch_cuda.so" ]; then
-		deps_out=$(ldd "$libdir/libtorch_cuda.so" 2>&1 || true)
-		case "$deps_out" in *"not found"*) ;; *) cuda=1 ;; esac
+	if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then
+		say "nvidia-smi lists a GPU: building with CUDA (BUDGETRAIN_CUDA=0 builds for CPU only)"
+		cuda=1
+	elif [ -n "${LIBTORCH:-}" ] && cuda_resolves; then
+		cuda=1
+	fi
+fi
+if [ "$cuda" = 1 ]; then
+	[ -f "$libdir/libtorch_cuda.so" ] || die "BUDGETRAIN_CUDA=1, but $libdir has no libtorch_cuda.so (a CPU-only libtorch)"
+	if [ -z "${LIBTORCH:-}" ] && [ "$libtorch" != /usr ]; then
+		cuda_wheel_libs "$libtorch" || die "could not install the NVIDIA libraries torch==$torch_version needs"
+	fi
+	if ! cuda_resolves; then
+		die "BUDGETRAIN_CUDA=1, but libtorch_cuda.so cannot find: $(ldd "$libdir/libtorch_cuda.so" 2>&1 | awk '/not found/{printf "%s ", $1}')(install the nvidia-* packages of this torch, or BUDGETRAIN_CUDA=0)"
 	fi
 fi
 
