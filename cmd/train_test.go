@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sugarme/gotch"
 )
 
 func tinyTrainArgs(out string, extra ...string) []string {
@@ -48,5 +50,29 @@ func TestTrainRunFolderRules(t *testing.T) {
 	}
 	if _, err := execute(t, tinyTrainArgs("/")...); err == nil || !strings.Contains(err.Error(), "root") {
 		t.Errorf("--out /: %v", err)
+	}
+}
+
+// TestTrainDeviceCUDAWithoutGPU: on a machine without a CUDA device, --device cuda fails before
+// any work with the device error and leaves no run behind, and --device auto trains on the CPU.
+func TestTrainDeviceCUDAWithoutGPU(t *testing.T) {
+	if gotch.CUDA.IsAvailable() {
+		t.Skip("a CUDA device is present: scripts/gpu-check.sh covers this machine")
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	_, err := execute(t, tinyTrainArgs(out, "--device", "cuda")...)
+	if err == nil || !strings.Contains(err.Error(), "device cuda:") || !strings.Contains(err.Error(), "use device cpu or auto") {
+		t.Fatalf("--device cuda without a GPU: %v", err)
+	}
+	if _, statErr := os.Stat(filepath.Join(out, "summary.json")); statErr == nil {
+		t.Error("--device cuda without a GPU left a summary.json")
+	}
+	auto := t.TempDir()
+	res, err := execute(t, tinyTrainArgs(auto, "--device", "auto")...)
+	if err != nil {
+		t.Fatalf("--device auto: %v", err)
+	}
+	if !strings.Contains(res, "device cpu,") {
+		t.Errorf("--device auto did not train on the CPU:\n%s", res)
 	}
 }
