@@ -2,7 +2,8 @@
 # deps.sh installs what budgetrain needs outside Go's module cache, idempotently:
 #   libtorch 2.1.2   from the torch==2.1.2 wheel (only torch/lib and torch/include), or $LIBTORCH
 #   gotch v0.9.1     a patched, git-ignored copy in third_party/gotch (lib.go for this libtorch,
-#                    per-op malloc leak fixed); go.mod replaces the module with it
+#                    per-op malloc leak fixed, wrappers that another libtorch lacks stubbed);
+#                    go.mod replaces the module with it
 #   onnxruntime      libonnxruntime.so.1 from the npm package onnxruntime-node@1.30.0, or $ONNXRUNTIME_LIB
 #   Fashion-MNIST    the Debian package dataset-fashion-mnist
 # Everything downloaded lives in $BUDGETRAIN_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/budgetrain).
@@ -58,7 +59,7 @@ libtorch_from_wheel() {
 }
 
 libtorch_from_debian() {
-	# Fallback: Debian's libtorch-dev 1.13.1; gotch then needs the stubs in scripts/libtorch-1.13-stubs.txt.
+	# Fallback: Debian's libtorch-dev 1.13.1; gotch then needs stubs (scripts/libtorch-stubs/1.13.txt).
 	if ! dpkg -s libtorch-dev >/dev/null 2>&1; then
 		[ "$(id -u)" = 0 ] || die "libtorch-dev is missing: run 'sudo apt-get install -y libtorch-dev' or set LIBTORCH"
 		say "installing Debian libtorch-dev (fallback)"
@@ -148,10 +149,12 @@ if [ "$cuda" = 1 ]; then
 	fi
 fi
 
-# libtorch version, for stubbing when it is not 2.1.x
-vh=$(ls "$libtorch"/include/torch/csrc/api/include/torch/version.h /usr/include/torch/csrc/api/include/torch/version.h 2>/dev/null | head -n1 || true)
+# libtorch version, for stubbing when it is not 2.1.x (torch >= 2.9 keeps the numbers in
+# torch/headeronly/version.h)
+vh=$(ls "$libtorch"/include/torch/headeronly/version.h "$libtorch"/include/torch/csrc/api/include/torch/version.h \
+	/usr/include/torch/csrc/api/include/torch/version.h 2>/dev/null | head -n1 || true)
 tver=""
-[ -n "$vh" ] && tver=$(awk '/define TORCH_VERSION_(MAJOR|MINOR|PATCH)/{v=v (v==""?"":".") $3} END{print v}' "$vh")
+[ -n "$vh" ] && tver=$(awk '/define TORCH_VERSION_(MAJOR|MINOR|PATCH) /{v=v (v==""?"":".") $3} END{print v}' "$vh")
 
 # ---- gotch --------------------------------------------------------------------------------------
 gdir=$repo/third_party/gotch
@@ -197,8 +200,17 @@ GO
 	case "$tver" in
 	2.1.*) ;;
 	*)
-		say "libtorch ${tver:-unknown} is not 2.1.x: stubbing the wrappers listed in scripts/libtorch-1.13-stubs.txt"
-		python3 "$repo/scripts/stub_gotch.py" "$tmp/libtch/torch_api_generated.cpp.h" "$repo/scripts/libtorch-1.13-stubs.txt"
+		# Another libtorch: stub every generated wrapper that does not compile against it (a
+		# syntax-only compile per pass, about 35 s each); a call to one fails naming the op.
+		# scripts/libtorch-stubs/<major.minor>.txt records the lists of the versions tested.
+		say "libtorch ${tver:-of unknown version} is not 2.1.x: finding the gotch wrappers that do not compile against it"
+		need g++ "to compile gotch against libtorch"
+		python3 "$repo/scripts/stub_gotch.py" --discover "$tmp/libtch" "$tmp/stubs.txt" -- \
+			g++ -std=c++17 -I. -D_GLIBCXX_USE_CXX11_ABI=$abi $incs || die "gotch does not compile against libtorch $tver (see above)"
+		rec=$repo/scripts/libtorch-stubs/${tver%.*}.txt
+		if [ -f "$rec" ] && ! diff -q <(grep -v '^#' "$rec") <(grep -v '^#' "$tmp/stubs.txt") >/dev/null; then
+			say "warning: the stubbed wrappers differ from $rec: see third_party/gotch/stubs.txt"
+		fi
 		;;
 	esac
 	echo "$stamp" > "$tmp/.stamp"
