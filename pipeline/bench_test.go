@@ -13,7 +13,11 @@ import (
 // benchTrainer builds a trainer on real Fashion-MNIST (or the fixture when absent) with the
 // given model and batch size; the input pipeline runs as in training.
 func benchTrainer(b testing.TB, model string, batch int) *Trainer {
-	runtime.LockOSThread()
+	return newBenchTrainer(b, benchConfig(b, model, batch))
+}
+
+// benchConfig is benchTrainer's configuration.
+func benchConfig(b testing.TB, model string, batch int) Config {
 	c := tinyConfig(b)
 	c.Threads = 0
 	if _, err := os.Stat("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"); err == nil {
@@ -24,6 +28,12 @@ func benchTrainer(b testing.TB, model string, batch int) *Trainer {
 	c.Train.BatchSize = batch
 	c.Train.Budget = 1
 	c.Train.Epochs = 1000
+	return c
+}
+
+// newBenchTrainer builds a trainer for c on the benchmark's locked OS thread.
+func newBenchTrainer(b testing.TB, c Config) *Trainer {
+	runtime.LockOSThread()
 	tr, err := NewTrainer(c, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -34,7 +44,13 @@ func benchTrainer(b testing.TB, model string, batch int) *Trainer {
 // benchmarkTrainStep measures optimizer steps (forward, per-example loss, backward, SGD step,
 // with batches prepared by the loader) in images per second.
 func benchmarkTrainStep(b *testing.B, model string, batch int) {
-	tr := benchTrainer(b, model, batch)
+	benchmarkSteps(b, benchConfig(b, model, batch))
+}
+
+// benchmarkSteps is benchmarkTrainStep for any configuration.
+func benchmarkSteps(b *testing.B, c Config) {
+	batch := c.Train.BatchSize
+	tr := newBenchTrainer(b, c)
 	defer tr.Close()
 	idx := tr.Sampler.Epoch(0, tr.EpochSamples)
 	stop := make(chan struct{})

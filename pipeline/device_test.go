@@ -30,11 +30,11 @@ func TestDeviceSelection(t *testing.T) {
 		// Which error depends on the build: a CPU-only build says so, a CUDA build without a
 		// device says that instead (both builds are run by the tests, see docs/gpu.md).
 		want := "built for CPU only"
-		if torchx.CUDALinked() {
-			want = "built with CUDA, but libtorch sees no CUDA device"
+		if torchx.CUDALoaded() {
+			want = "libtorch has CUDA, but sees no CUDA device"
 		}
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("cuda without a GPU (CUDA linked: %v): got %v, %v; want an error saying %q", torchx.CUDALinked(), d, err, want)
+			t.Errorf("cuda without a GPU (CUDA loaded: %v): got %v, %v; want an error saying %q", torchx.CUDALoaded(), d, err, want)
 		}
 	}
 	if name := deviceName(gotch.CudaBuilder(1)); name != "cuda:1" {

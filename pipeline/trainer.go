@@ -74,11 +74,11 @@ func DeviceFor(name string) (gotch.Device, error) {
 		return gotch.CPU, nil
 	case "cuda":
 		if !gotch.CUDA.IsAvailable() {
-			if !torchx.CUDALinked() {
-				return gotch.CPU, errors.New("device cuda: this budgetrain was built for CPU only (libtorch_cuda is not linked); " +
-					"rebuild with CUDA on a machine with an NVIDIA GPU (BUDGETRAIN_CUDA=1 make build), or use device cpu or auto")
+			if !torchx.CUDALoaded() {
+				return gotch.CPU, errors.New("device cuda: this budgetrain was built for CPU only (libtorch_cuda is not loaded); " +
+					"on a machine with an NVIDIA GPU rebuild with BUDGETRAIN_CUDA=1 make build, or use device cpu or auto")
 			}
-			return gotch.CPU, errors.New("device cuda: built with CUDA, but libtorch sees no CUDA device " +
+			return gotch.CPU, errors.New("device cuda: libtorch has CUDA, but sees no CUDA device " +
 				"(no GPU, or no NVIDIA driver: check nvidia-smi); use device cpu or auto")
 		}
 		return gotch.CudaBuilder(0), nil

@@ -68,34 +68,39 @@ libtorch_from_debian() {
 	echo /usr
 }
 
-# cuda_wheel_libs DEST installs into DEST/lib the shared libraries of the exact nvidia-* wheels that
-# the torch==$torch_version wheel requires (read from its METADATA: cuBLAS, cuDNN, cuFFT, cuRAND,
-# cuSOLVER, cuSPARSE, NCCL, NVRTC, NVTX; about 2.6 GB to download). libtorch_cuda's RPATH includes
-# $ORIGIN, so DEST/lib is where it looks.
-cuda_wheel_libs() {
-	local dest=$1
-	[ -f "$dest/.cuda-complete" ] && return 0
+# libtorch_cuda_from_wheel prints a libtorch root for a CUDA build: a copy of the wheel's
+# libtorch (hard links) whose lib/ also holds the shared libraries of the nvidia-* wheels that
+# torch==$torch_version pins exactly (read from its METADATA: cuBLAS, cuDNN, cuFFT, cuRAND,
+# cuSOLVER, cuSPARSE, NCCL, NVRTC, NVTX), plus what pip resolves for their own requirements
+# (nvJitLink); about 2.7 GB to download. libtorch_cuda's RPATH includes $ORIGIN, so lib/ is where
+# it looks. A separate copy, because libtorch_cpu dlopens libnvfuser_codegen at start, which
+# pulls in libtorch_cuda and all of CUDA when they resolve: a CPU build must not find them.
+libtorch_cuda_from_wheel() {
+	local cpu=$1 dest=$cache/libtorch-$torch_version-cuda
+	if [ -f "$dest/.complete" ]; then echo "$dest"; return; fi
 	need python3 "to download the NVIDIA wheels with pip"
-	local whl pins pin name ver f tmp
+	local whl pins wdir f tmp
 	whl=$(ls "$cache"/dl/torch-$torch_version-*.whl | head -n1)
 	pins=$(unzip -p "$whl" "torch-$torch_version.dist-info/METADATA" |
 		sed -n 's/^Requires-Dist: \(nvidia-[a-z0-9-]*\) (==\([0-9.]*\)).*/\1==\2/p')
 	[ -n "$pins" ] || { say "no nvidia-* requirements in $(basename "$whl")"; return 1; }
-	tmp=$(mktemp -d "$cache/cuda.tmp.XXXXXX")
-	for pin in $pins; do
-		name=${pin%%==*} ver=${pin#*==}
-		f=$(ls "$cache"/dl/"$(echo "$name" | tr - _)"-"$ver"-*.whl 2>/dev/null | head -n1 || true)
-		if [ -z "$f" ]; then
-			say "downloading $pin"
-			python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 "$pin" -d "$cache/dl" >&2 || { rm -rf "$tmp"; return 1; }
-			f=$(ls "$cache"/dl/"$(echo "$name" | tr - _)"-"$ver"-*.whl | head -n1)
-		fi
-		unzip -q -o -j "$f" 'nvidia/*/lib/*.so*' -d "$tmp" >&2 || { rm -rf "$tmp"; return 1; }
+	wdir=$cache/dl/cuda-$torch_version
+	if [ ! -f "$wdir/.complete" ]; then
+		say "downloading the NVIDIA wheels of torch==$torch_version: $(echo $pins)"
+		python3 -m pip download --quiet --only-binary=:all: --python-version 3.11 --find-links "$cache/dl" \
+			$pins -d "$wdir" >&2 || return 1
+		touch "$wdir/.complete"
+	fi
+	tmp=$(mktemp -d "$cache/libtorch-cuda.tmp.XXXXXX")
+	cp -al "$cpu/." "$tmp/" && rm -f "$tmp/.complete"
+	for f in "$wdir"/nvidia_*.whl; do
+		unzip -q -o -j "$f" 'nvidia/*/lib/*.so*' -d "$tmp/lib" >&2 || { rm -rf "$tmp"; return 1; }
 	done
-	mv -f "$tmp"/* "$dest/lib/"
-	rmdir "$tmp"
-	touch "$dest/.cuda-complete"
-	say "NVIDIA libraries of torch==$torch_version installed in $dest/lib"
+	rm -rf "$dest"
+	mv "$tmp" "$dest"
+	touch "$dest/.complete"
+	say "libtorch $torch_version with the NVIDIA libraries it pins in $dest"
+	echo "$dest"
 }
 
 if [ -n "${LIBTORCH:-}" ]; then
@@ -126,7 +131,7 @@ if [ "$(grep -c '__cxx11' <<<"$check_fail" || true)" -gt 0 ]; then abi=1; else a
 # CUDA: BUDGETRAIN_CUDA=1 links libtorch_cuda, 0 never; unset (auto) links it when nvidia-smi lists
 # a GPU, or when $LIBTORCH's libtorch_cuda already finds all its libraries (a pip-installed torch
 # with its nvidia-* packages). For the torch==$torch_version wheel, CUDA first installs the NVIDIA
-# wheels that torch pins (cuda_wheel_libs above).
+# wheels that torch pins (libtorch_cuda_from_wheel above).
 cuda=${BUDGETRAIN_CUDA:-auto}
 case "$cuda" in 0|1|auto) ;; *) die "BUDGETRAIN_CUDA=$cuda: want 1 (link CUDA), 0 (CPU only) or unset (auto)" ;; esac
 cuda_resolves() { [ -f "$libdir/libtorch_cuda.so" ] && ! ldd "$libdir/libtorch_cuda.so" 2>&1 | grep -q 'not found'; }
@@ -142,7 +147,8 @@ fi
 if [ "$cuda" = 1 ]; then
 	[ -f "$libdir/libtorch_cuda.so" ] || die "BUDGETRAIN_CUDA=1, but $libdir has no libtorch_cuda.so (a CPU-only libtorch)"
 	if [ -z "${LIBTORCH:-}" ] && [ "$libtorch" != /usr ]; then
-		cuda_wheel_libs "$libtorch" || die "could not install the NVIDIA libraries torch==$torch_version needs"
+		libtorch=$(libtorch_cuda_from_wheel "$libtorch") || die "could not install the NVIDIA libraries torch==$torch_version needs"
+		libdir=$libtorch/lib incs="-I$libtorch/include -I$libtorch/include/torch/csrc/api/include"
 	fi
 	if ! cuda_resolves; then
 		die "BUDGETRAIN_CUDA=1, but libtorch_cuda.so cannot find: $(ldd "$libdir/libtorch_cuda.so" 2>&1 | awk '/not found/{printf "%s ", $1}')(install the nvidia-* packages of this torch, or BUDGETRAIN_CUDA=0)"
@@ -151,8 +157,11 @@ fi
 
 # libtorch version, for stubbing when it is not 2.1.x (torch >= 2.9 keeps the numbers in
 # torch/headeronly/version.h)
-vh=$(ls "$libtorch"/include/torch/headeronly/version.h "$libtorch"/include/torch/csrc/api/include/torch/version.h \
-	/usr/include/torch/csrc/api/include/torch/version.h 2>/dev/null | head -n1 || true)
+vh=""
+for f in "$libtorch"/include/torch/headeronly/version.h "$libtorch"/include/torch/csrc/api/include/torch/version.h \
+	/usr/include/torch/csrc/api/include/torch/version.h; do
+	if [ -f "$f" ] && grep -q 'define TORCH_VERSION_MAJOR ' "$f"; then vh=$f; break; fi
+done
 tver=""
 [ -n "$vh" ] && tver=$(awk '/define TORCH_VERSION_(MAJOR|MINOR|PATCH) /{v=v (v==""?"":".") $3} END{print v}' "$vh")
 

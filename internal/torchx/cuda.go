@@ -5,11 +5,11 @@ import (
 	"os"
 )
 
-// CUDALinked reports whether this process has libtorch's CUDA part (libtorch_cuda) loaded, i.e.
-// whether it was built with BUDGETRAIN_CUDA=1 (scripts/deps.sh links the library with
-// --no-as-needed, so it is loaded at start whether or not a GPU is present). It reads the
-// process's memory map; false where /proc is unavailable.
-func CUDALinked() bool {
+// CUDALoaded reports whether libtorch's CUDA part (libtorch_cuda) is loaded in this process. A
+// build made with BUDGETRAIN_CUDA=1 links it (scripts/deps.sh passes --no-as-needed, so it loads
+// at start with or without a GPU); a CPU build's libtorch has no CUDA libraries beside it, so it
+// never loads. It reads the process's memory map; false where /proc is unavailable.
+func CUDALoaded() bool {
 	b, err := os.ReadFile("/proc/self/maps")
 	return err == nil && bytes.Contains(b, []byte("/libtorch_cuda.so"))
 }
