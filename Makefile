@@ -5,7 +5,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 GO ?= go
 BIN := bin/budgetrain
 
-.PHONY: deps build demo test test-short bench lint clean
+.PHONY: deps build demo test test-short bench lint clean gpu-check
 
 deps:
 	@bash scripts/deps.sh
@@ -35,6 +35,11 @@ bench: deps
 lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+
+# On a machine with an NVIDIA GPU: CUDA build, CUDA vs CPU agreement, CUDA img/s, a CUDA run
+# evaluated by onnxruntime (scripts/gpu-check.sh). Without a GPU it says so and exits 0.
+gpu-check:
+	@bash scripts/gpu-check.sh
 
 clean:
 	rm -rf bin third_party
