@@ -133,3 +133,83 @@ func TestEveryPackageHasDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestNoStubbedWrapperIsUsed: budgetrain calls none of the gotch wrappers that setup stubs for
+// another libtorch (scripts/libtorch-stubs/*.txt), so that with those versions every op it uses
+// still works. A stubbed C wrapper atg_x_y is reached from Go through lib.AtgXY; every gotch
+// function whose body calls it is found in ts/tensor-generated.go, and no Go file of budgetrain
+// may call that function (or its Must form) by name.
+func TestNoStubbedWrapperIsUsed(t *testing.T) {
+	root := filepath.Join("..", "..")
+	gen, err := os.ReadFile(filepath.Join(root, "third_party", "gotch", "ts", "tensor-generated.go"))
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("gotch is not set up (make deps): %v", err)
+		}
+		t.Skipf("gotch is not set up (make deps): %v", err)
+	}
+	lists, _ := filepath.Glob(filepath.Join(root, "scripts", "libtorch-stubs", "*.txt"))
+	if len(lists) == 0 {
+		t.Fatal("no stub lists in scripts/libtorch-stubs")
+	}
+	// Go functions of tensor-generated.go and the lib calls in their bodies.
+	funcs := map[string]string{} // lib function → the Go functions calling it, space-separated
+	var current string
+	for _, line := range strings.Split(string(gen), "\n") {
+		if strings.HasPrefix(line, "func ") {
+			name := strings.TrimPrefix(line, "func ")
+			if strings.HasPrefix(name, "(") { // a method: func (ts *Tensor) Name(
+				name = name[strings.Index(name, ")")+1:]
+			}
+			current = strings.TrimSpace(name[:strings.Index(name, "(")])
+		}
+		if i := strings.Index(line, "lib.Atg"); i >= 0 && current != "" {
+			call := line[i+len("lib."):]
+			call = call[:strings.Index(call, "(")]
+			funcs[call] += " " + current
+		}
+	}
+	used := map[string][]string{} // Go function → the stub lists that stub it
+	for _, l := range lists {
+		b, err := os.ReadFile(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range strings.Fields(string(b)) {
+			if !strings.HasPrefix(name, "atg_") {
+				continue // a comment word
+			}
+			lib := "Atg"
+			for i, part := range strings.Split(strings.TrimPrefix(name, "atg_"), "_") {
+				if part == "" {
+					if i == 0 {
+						lib += "_"
+					}
+					continue
+				}
+				lib += strings.ToUpper(part[:1]) + part[1:]
+			}
+			for _, f := range strings.Fields(funcs[lib]) {
+				used[f] = append(used[f], filepath.Base(l))
+			}
+		}
+	}
+	if len(used) == 0 {
+		t.Fatal("no stubbed wrapper maps to a gotch function: the name mapping is broken")
+	}
+	for _, f := range repoFiles(t) {
+		ast.Inspect(f.ast, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			name := sel.Sel.Name
+			for _, cand := range []string{name, strings.TrimPrefix(name, "Must")} {
+				if lists, ok := used[cand]; ok {
+					t.Errorf("%s calls %s, a gotch wrapper stubbed for libtorch %v", f.path, name, lists)
+				}
+			}
+			return true
+		})
+	}
+}
