@@ -85,7 +85,12 @@ type Group struct {
 	Other                   []KV // varying keys besides dataset, augmentation, budget and sampler.*
 	Cells                   []*Cell
 	FullBudget              *Cell // b = 1 with sgd (or unif-sgd); nil when there is none
-	Slug                    string
+	// StandardRef, for a group of another augmentation without a full-budget cell of its own, is
+	// the full-budget cell of the group with standard augmentation and every other key the same:
+	// the paper's comparison of a stronger augmentation under a budget against the 100% model
+	// trained with standard augmentation.
+	StandardRef *Cell
+	Slug        string
 	// Recipe reports whether the group's runs follow the paper's recipe (PaperRecipe), and
 	// RecipeDiff, when they do not, the first keys that differ.
 	Recipe     bool
@@ -237,6 +242,17 @@ func Build(dirs []string, runs []*Run, metric Metric) (*Report, error) {
 	}
 	// A group whose runs all failed has no cell to show; its runs are in NotOK.
 	rep.Groups = slices.DeleteFunc(rep.Groups, func(g *Group) bool { return len(g.Cells) == 0 })
+	for _, g := range rep.Groups {
+		if g.FullBudget != nil || g.Augment == "standard" {
+			continue
+		}
+		for _, h := range rep.Groups {
+			if h.Augment == "standard" && h.FullBudget != nil && h.Dataset == g.Dataset && h.Model == g.Model &&
+				joinKV(h.Other, "_") == joinKV(g.Other, "_") {
+				g.StandardRef = h.FullBudget
+			}
+		}
+	}
 	rep.Styles = styles(rep.Groups)
 	return rep, nil
 }

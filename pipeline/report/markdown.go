@@ -163,6 +163,9 @@ func (rep *Report) writeGroup(p func(string, ...any), g *Group, plots []Plot) {
 	p("\n")
 	if r := g.FullBudget; r != nil {
 		p("Full-budget reference (b = 1, %s): %s %% (n = %d, 95%% CI %s).\n\n", esc(r.Label), meanStd(r.Acc), r.Acc.N, interval(r.Acc, pct))
+	} else if r := g.StandardRef; r != nil {
+		p("Full-budget reference: none in this group; with standard augmentation and the same other settings, %s at b = 1: %s %% (n = %d, 95%% CI %s).\n\n",
+			esc(r.Label), meanStd(r.Acc), r.Acc.N, interval(r.Acc, pct))
 	} else {
 		p("Full-budget reference: none (no sgd or unif-sgd run at b = 1 in this group).\n\n")
 	}

@@ -139,9 +139,7 @@ func (rep *Report) accVsBudget(g *Group) (*figure, string) {
 		}
 		f.series(l, rep.Styles[l], pts, true)
 	}
-	if r := g.FullBudget; r != nil {
-		f.hline(100*r.Acc.Mean, fmt.Sprintf("%s at b=1: %.2f%%", r.Label, 100*r.Acc.Mean))
-	}
+	refLine(f, g)
 	for _, l := range labels {
 		var pts []errPoint
 		for _, c := range by[l] {
@@ -237,11 +235,19 @@ func (rep *Report) accVsTime(g *Group) (*figure, string) {
 		}
 		f.series(l, rep.Styles[l], pts, true)
 	}
-	if r := g.FullBudget; r != nil {
-		f.hline(100*r.Acc.Mean, fmt.Sprintf("%s at b=1: %.2f%%", r.Label, 100*r.Acc.Mean))
-	}
+	refLine(f, g)
 	f.xFromZero = true
 	return f, title
+}
+
+// refLine draws the group's full-budget reference as a dashed line, or, for a group without
+// one, that of standard augmentation (Group.StandardRef).
+func refLine(f *figure, g *Group) {
+	if r := g.FullBudget; r != nil {
+		f.hline(100*r.Acc.Mean, fmt.Sprintf("%s at b=1: %.2f%%", r.Label, 100*r.Acc.Mean))
+	} else if r := g.StandardRef; r != nil {
+		f.hline(100*r.Acc.Mean, fmt.Sprintf("%s, standard augmentation, at b=1: %.2f%%", r.Label, 100*r.Acc.Mean))
+	}
 }
 
 // curves: at one budget, each cell's test accuracy over optimizer steps, the mean over its

@@ -530,3 +530,46 @@ func TestPureGo(t *testing.T) {
 		}
 	}
 }
+
+// TestStandardReferenceForOtherAugmentations: a group of another augmentation without a b = 1
+// run of its own is compared with the full-budget run of standard augmentation with the same
+// other settings (the paper's claim about augmentation under a budget), in its table and plots;
+// a group whose other settings differ gets no such reference.
+func TestStandardReferenceForOtherAugmentations(t *testing.T) {
+	ricap := []string{"augment.policy=standard+ricap-a0.3", "augment.ops=[]"}
+	other := []string{"augment.policy=standard+mixup-a0.3", "augment.ops=[]", "train.epochs=9"}
+	root := writeRuns(t,
+		fakeRun{method: "sgd", budget: 1, seed: 1, acc: 0.80},
+		fakeRun{method: "sgd", budget: 1, seed: 2, acc: 0.82},
+		fakeRun{method: "unif-sgd", budget: 0.3, seed: 1, acc: 0.75},
+		fakeRun{method: "unif-sgd", budget: 0.3, seed: 1, acc: 0.83, set: ricap},
+		fakeRun{method: "unif-sgd", budget: 0.3, seed: 2, acc: 0.84, set: ricap},
+		fakeRun{method: "unif-sgd", budget: 0.3, seed: 1, acc: 0.70, set: other},
+		fakeRun{method: "sgd", budget: 1, seed: 1, acc: 0.9, set: []string{"train.epochs=9"}},
+	)
+	rep := build(t, root, MetricFinal)
+	var std, withRicap, withMixup *Group
+	for _, g := range rep.Groups {
+		switch {
+		case g.Augment == "standard" && len(g.Other) > 0 && g.Other[0].Value == "3":
+			std = g
+		case g.Augment == "standard+ricap-a0.3":
+			withRicap = g
+		case g.Augment == "standard+mixup-a0.3":
+			withMixup = g
+		}
+	}
+	if std == nil || withRicap == nil || withMixup == nil {
+		t.Fatalf("groups %v: want standard, ricap and mixup ones", rep.Groups)
+	}
+	if withRicap.FullBudget != nil || withRicap.StandardRef != std.FullBudget || std.FullBudget == nil {
+		t.Errorf("ricap group: full budget %v, standard reference %v; want none and %v", withRicap.FullBudget, withRicap.StandardRef, std.FullBudget)
+	}
+	if withMixup.StandardRef != nil && withMixup.StandardRef.Group == std {
+		t.Error("the mixup group (9 epochs) got the 3-epoch standard reference")
+	}
+	md := markdown(t, rep)
+	if want := "with standard augmentation and the same other settings, sgd at b = 1: 81.00 ± 1.41 % (n = 2"; !strings.Contains(md, want) {
+		t.Errorf("report.md lacks %q\n%s", want, md)
+	}
+}
