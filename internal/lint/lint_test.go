@@ -42,7 +42,7 @@ func repoFiles(t *testing.T) []file {
 		if err != nil {
 			return err
 		}
-		f, err := parser.ParseFile(fset, p, src, parser.ImportsOnly|parser.ParseComments)
+		f, err := parser.ParseFile(fset, p, src, parser.ParseComments)
 		if err != nil {
 			return err
 		}
@@ -197,13 +197,8 @@ func TestNoStubbedWrapperIsUsed(t *testing.T) {
 	if len(used) == 0 {
 		t.Fatal("no stubbed wrapper maps to a gotch function: the name mapping is broken")
 	}
-	fset := token.NewFileSet()
 	for _, f := range repoFiles(t) {
-		full, err := parser.ParseFile(fset, f.path, f.src, 0) // repoFiles parses imports only
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(full, func(n ast.Node) bool {
+		ast.Inspect(f.ast, func(n ast.Node) bool {
 			sel, ok := n.(*ast.SelectorExpr)
 			if !ok {
 				return true
