@@ -35,6 +35,7 @@ type sweepOptions struct {
 	grid, preset, shard, backend string
 	jobs                         int
 	dryRun, retryFailed, wait    bool
+	extend                       bool
 	slurm                        sweep.SlurmOptions
 }
 
@@ -49,8 +50,8 @@ the values that vary plus a hash of its resolved configuration. DIR/sweep.yaml r
 
 Rerunning is idempotent: finished cells are skipped, interrupted ones resume from their
 checkpoint, failed ones are retried only with --retry-failed. A grid that differs from
-DIR/sweep.yaml is refused with the differences; without --grid and --preset the recorded grid
-is used. Each cell trains in a child process ("budgetrain train"); one failing cell does not
+DIR/sweep.yaml is refused with the differences, unless it only adds cells after the recorded
+ones and --extend is given; without --grid and --preset the recorded grid is used. Each cell trains in a child process ("budgetrain train"); one failing cell does not
 stop the others, and the exit status is non-zero if any failed.
 
 --set, --seed and --device given here override the grid's base settings (and are recorded).
@@ -68,6 +69,7 @@ Presets: ` + strings.Join(sweep.Presets(), ", ") + ` (docs/sweep.md).`,
 	f.IntVar(&so.jobs, "jobs", 1, "cells trained at the same time; libtorch threads are split between them")
 	f.StringVar(&so.shard, "shard", "", "run only slice i/n of the cells (cell k is in slice k mod n); default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT")
 	f.BoolVar(&so.retryFailed, "retry-failed", false, "rerun cells whose last attempt failed (resuming their checkpoint if any)")
+	f.BoolVar(&so.extend, "extend", false, "accept a grid that adds cells after those of DIR/sweep.yaml (every recorded cell unchanged and in its place) and record it")
 	f.StringVar(&so.backend, "backend", "local", "local (child processes on this machine) or slurm (one job array, a task per cell)")
 	f.IntVar(&so.slurm.CPUs, "slurm-cpus", 0, "slurm: CPUs per task (--cpus-per-task; also the task's libtorch threads)")
 	f.IntVar(&so.slurm.GPUs, "slurm-gpus", 0, "slurm: GPUs per task (--gres=gpu:N)")
@@ -149,8 +151,23 @@ func runSweep(cmd *cobra.Command, o *options, so *sweepOptions) error {
 		}
 	}
 	rec := sweep.NewRecord(spec, cells)
+	extended := false
 	if err := sweep.Check(dir, recorded, rec); err != nil {
-		return err
+		added, xerr := sweep.Extends(dir, *recorded, rec)
+		switch {
+		case !so.extend && xerr == nil:
+			return fmt.Errorf("%w\nthe grid keeps every recorded cell and adds %d: rerun with --extend to add them", err, added)
+		case !so.extend:
+			return err
+		case xerr != nil:
+			return fmt.Errorf("sweep --extend: %w", xerr)
+		}
+		extended = true
+		verb := "extending"
+		if so.dryRun {
+			verb = "would extend"
+		}
+		fmt.Fprintf(stderr, "sweep: %s %s by %d cells (%d recorded, %d now)\n", verb, dir, added, len(recorded.Cells), len(rec.Cells))
 	}
 	shard, err := pickShard(so)
 	if err != nil {
@@ -164,7 +181,7 @@ func runSweep(cmd *cobra.Command, o *options, so *sweepOptions) error {
 		}
 		return nil
 	}
-	if recorded == nil {
+	if recorded == nil || extended {
 		if err := sweep.WriteRecord(dir, rec); err != nil {
 			return err
 		}

@@ -177,6 +177,33 @@ func TestSweepRunsSkipsRetriesAndRefusesChanges(t *testing.T) {
 	if json.Unmarshal(b, &fail); fail.Attempt != 2 {
 		t.Errorf("failed.json after --retry-failed: %s", b)
 	}
+
+	// A grid that only appends a cell needs --extend; one that changes cells is refused even with it.
+	if _, err := execute(t, "sweep", "--grid", changed, "--out", dir, "--extend"); !errors.Is(err, sweep.ErrNotAnExtension) {
+		t.Errorf("--extend with changed cells: %v, want ErrNotAnExtension", err)
+	}
+	more := tinyGrid(t, 2, "grid:\n  seed: [1, 2]\ninclude:\n  - {seed: 3, dataset.dir: /nonexistent}\n  - {seed: 5}\n")
+	if _, err := execute(t, "sweep", "--grid", more, "--out", dir); !errors.Is(err, sweep.ErrGridChanged) || !strings.Contains(err.Error(), "adds 1: rerun with --extend") {
+		t.Errorf("appended cell without --extend: %v", err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, sweep.RecordFile))
+	if _, err := execute(t, "sweep", "--grid", more, "--out", dir, "--extend", "--dry-run"); err != nil {
+		t.Errorf("--extend --dry-run: %v", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, sweep.RecordFile)); string(after) != string(before) {
+		t.Error("--extend --dry-run rewrote sweep.yaml")
+	}
+	out, err = execute(t, "sweep", "--grid", more, "--out", dir, "--extend")
+	if err == nil || !strings.Contains(err.Error(), "1 of 4 cells failed") {
+		t.Errorf("--extend: %v, want the old failure of 1 of 4 cells\n%s", err, out)
+	}
+	added := planGrid(t, more)[3]
+	if s := readSummary(t, filepath.Join(dir, added.Name)); !s.Completed {
+		t.Errorf("the added cell %s did not run", added.Name)
+	}
+	if _, err := execute(t, "sweep", "--grid", more, "--out", dir, "--dry-run"); err != nil {
+		t.Errorf("the extended grid is not the recorded one: %v", err)
+	}
 }
 
 // tableRow reports whether some line of out holds every field.
@@ -256,7 +283,7 @@ func TestSweepResumesInterruptedCell(t *testing.T) {
 func TestSweepDryRunPresets(t *testing.T) {
 	cifar := 42*(15600+23400+39000) + 6*(15600+23400+39000+54600) + 3*54600 + 12*78000
 	svhn := 42*(22800+34200+57200) + 12*114400 // N = 73,257 (spec §1 table)
-	fmnist := 6*(690+1380) + 15*1380 + 3*(3120+4*880)
+	fmnist := 6*(690+1380) + 15*1380 + 3*(3120+4*880) + 3*(4000+4*1200)
 	for _, c := range []struct {
 		preset string
 		cells  int
@@ -265,7 +292,7 @@ func TestSweepDryRunPresets(t *testing.T) {
 		{"paper-cifar10", 42*3 + 24 + 3 + 12, cifar},
 		{"paper-cifar100", 165, cifar},
 		{"paper-svhn", 42*3 + 12, svhn},
-		{"paper-fmnist", 12 + 15 + 15, fmnist},
+		{"paper-fmnist", 12 + 15 + 15 + 15, fmnist},
 	} {
 		t.Run(c.preset, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "sweep")
@@ -301,14 +328,14 @@ func TestSweepShardsAndOverrides(t *testing.T) {
 	}
 	full, _ := dry()
 	out, err := dry("--shard", "1/4")
-	if err != nil || !strings.Contains(out, "11 cells (shard 1/4 of 42 cells)") {
+	if err != nil || !strings.Contains(out, "14 cells (shard 1/4 of 57 cells)") {
 		t.Errorf("--shard 1/4 (%v):\n%s", err, lastLine(out))
 	}
 	t.Setenv("SLURM_ARRAY_TASK_ID", "3")
-	t.Setenv("SLURM_ARRAY_TASK_COUNT", "42")
+	t.Setenv("SLURM_ARRAY_TASK_COUNT", "57")
 	out, _ = dry()
-	if !strings.Contains(out, "1 cells (shard 3/42 of 42 cells)") || !strings.Contains(out, "\n3 ") {
-		t.Errorf("Slurm task 3 of 42:\n%s", out)
+	if !strings.Contains(out, "1 cells (shard 3/57 of 57 cells)") || !strings.Contains(out, "\n3 ") {
+		t.Errorf("Slurm task 3 of 57:\n%s", out)
 	}
 	os.Unsetenv("SLURM_ARRAY_TASK_ID")
 	os.Unsetenv("SLURM_ARRAY_TASK_COUNT")

@@ -208,3 +208,33 @@ func writeAtomic(path string, b []byte) error {
 	}
 	return nil
 }
+
+// ErrNotAnExtension is returned (wrapped) by Extends when a changed grid does more than add
+// cells after the recorded ones.
+var ErrNotAnExtension = errors.New("the grid does not only add cells to the sweep folder's sweep.yaml")
+
+// Extends reports whether now only adds cells to recorded: every recorded cell must come out
+// of the new grid unchanged, with the same name, configuration hash and position (positions
+// pick Slurm array tasks and shards, so a cell that moved would be run by another task), and
+// the new cells come after them. The error, wrapping ErrNotAnExtension, lists the cells that
+// break this. It also returns the number of added cells.
+func Extends(dir string, recorded, now Record) (int, error) {
+	var bad []string
+	for i, r := range recorded.Cells {
+		switch {
+		case i >= len(now.Cells):
+			bad = append(bad, fmt.Sprintf("cell %s (position %d): not in the grid", r.Name, i))
+		case now.Cells[i].Name != r.Name || now.Cells[i].Hash != r.Hash:
+			bad = append(bad, fmt.Sprintf("position %d: sweep.yaml has cell %s, the grid has %s", i, r.Name, now.Cells[i].Name))
+		}
+		if len(bad) == maxCellLines {
+			bad = append(bad, "...")
+			break
+		}
+	}
+	if len(bad) > 0 {
+		return 0, fmt.Errorf("%w (%s):\n  %s\nonly a grid that keeps every recorded cell, in its place, and adds cells after them can extend a sweep; use a new folder",
+			ErrNotAnExtension, filepath.Join(dir, RecordFile), strings.Join(bad, "\n  "))
+	}
+	return len(now.Cells) - len(recorded.Cells), nil
+}

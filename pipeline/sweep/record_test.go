@@ -86,3 +86,38 @@ func TestSameGridDifferentDefaultsIsRefused(t *testing.T) {
 		t.Errorf("diff %q: want the cells listed and the note that they resolve differently", d)
 	}
 }
+
+// TestExtendsAcceptsOnlyAppendedCells: a grid that adds cells after the recorded ones extends
+// the sweep; one that inserts a cell before a recorded one (moving it to another Slurm task) or
+// drops one does not.
+func TestExtendsAcceptsOnlyAppendedCells(t *testing.T) {
+	spec := parse(t, namedGrid)
+	cells, _, _ := Plan(spec, fakeResolve)
+	rec := NewRecord(spec, cells)
+	record := func(src string) Record {
+		s := parse(t, src)
+		c, _, err := Plan(s, fakeResolve)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return NewRecord(s, c)
+	}
+
+	appended := record(namedGrid + "  - {sampler.method: sgd, train.budget: 1.0, seed: 2, train.epochs: 2}\n")
+	if Check("d", &rec, appended) == nil {
+		t.Fatal("Check accepts a grid with another cell")
+	}
+	if n, err := Extends("d", rec, appended); err != nil || n != 1 {
+		t.Errorf("appended cell: %d added, %v; want 1, nil", n, err)
+	}
+
+	inserted := record(strings.Replace(namedGrid, "seed: [1, 2]", "seed: [1, 2, 3]", 1))
+	_, err := Extends("d", rec, inserted)
+	if !errors.Is(err, ErrNotAnExtension) || !strings.Contains(err.Error(), "position 2: sweep.yaml has cell method=p-sgd_seed=1_49707d19, the grid has method=unif-sgd_seed=3_") {
+		t.Errorf("inserted cells: %v", err)
+	}
+	dropped := record(strings.Replace(namedGrid, "[unif-sgd, p-sgd]", "[unif-sgd]", 1))
+	if _, err := Extends("d", rec, dropped); !errors.Is(err, ErrNotAnExtension) || !strings.Contains(err.Error(), "not in the grid") {
+		t.Errorf("dropped cells: %v", err)
+	}
+}
