@@ -448,7 +448,17 @@ func runLocal(ctx context.Context, stdout, stderr io.Writer, so *sweepOptions, d
 		progressbar.OptionShowElapsedTimeOnFinish(),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
 	)
-	eta := sweep.NewETA(so.jobs, cells)
+	pending := map[int]bool{}
+	for _, i := range pendingIndices(dir, cells, so.retryFailed) {
+		pending[i] = true
+	}
+	var toRun []*sweep.Cell
+	for _, c := range cells {
+		if pending[c.Index] {
+			toRun = append(toRun, c)
+		}
+	}
+	eta := sweep.NewETA(so.jobs, toRun)
 	running, failed := 0, 0
 	describe := func() {
 		d := fmt.Sprintf("running %d, failed %d", running, failed)

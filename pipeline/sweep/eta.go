@@ -11,23 +11,33 @@ type ETA struct {
 	steps     int     // optimizer steps those attempts ran
 	leftSteps int     // planned steps of the cells still to finish
 	leftCells int
+	counted   map[*Cell]bool
 }
 
-// NewETA starts an estimate for cells that are still to run.
-func NewETA(jobs int, cells []*Cell) *ETA {
-	e := &ETA{Jobs: max(jobs, 1)}
-	for _, c := range cells {
-		e.leftSteps += c.Steps
-		e.leftCells++
+// NewETA starts an estimate for the cells that are still to run: not those already done or
+// left alone, which a resumed sweep skips only when it reaches them, so that counting them
+// would inflate the estimate until then.
+func NewETA(jobs int, toRun []*Cell) *ETA {
+	e := &ETA{Jobs: max(jobs, 1), counted: map[*Cell]bool{}}
+	for _, c := range toRun {
+		if !e.counted[c] {
+			e.counted[c] = true
+			e.leftSteps += c.Steps
+			e.leftCells++
+		}
 	}
 	return e
 }
 
 // Finished records a cell that ended this invocation after running steps steps in seconds; a
 // cell that did not run (skipped or failed at once) passes steps 0 and only leaves the count.
+// A cell NewETA was not given (one already done) changes nothing but the measurement.
 func (e *ETA) Finished(c *Cell, steps int, seconds float64) {
-	e.leftSteps -= c.Steps
-	e.leftCells--
+	if e.counted[c] {
+		delete(e.counted, c)
+		e.leftSteps -= c.Steps
+		e.leftCells--
+	}
 	if steps > 0 {
 		e.steps += steps
 		e.seconds += seconds

@@ -99,4 +99,13 @@ func TestETAFromMeasuredCells(t *testing.T) {
 	if left, _ := e.Left(); left.Seconds() != 200 { // one cell left: no parallelism
 		t.Errorf("left %v, want 200s", left)
 	}
+
+	// A resumed sweep: cells already done are not counted, and skipping them changes nothing.
+	done := &Cell{Steps: 1000}
+	e = NewETA(2, cells[1:])
+	e.Finished(done, 0, 0)
+	e.Finished(cells[1], 100, 50)
+	if left, _ := e.Left(); left.Seconds() != 150 {
+		t.Errorf("with a done cell skipped: left %v, want 150s", left)
+	}
 }
