@@ -572,4 +572,9 @@ func TestStandardReferenceForOtherAugmentations(t *testing.T) {
 	if want := "with standard augmentation and the same other settings, sgd at b = 1: 81.00 ± 1.41 % (n = 2"; !strings.Contains(md, want) {
 		t.Errorf("report.md lacks %q\n%s", want, md)
 	}
+	// RICAP at 0.3 minus sgd at 1 by seed: 0.83 − 0.80 and 0.84 − 0.82, mean +2.50 pp, std 0.71,
+	// t(0.975, 1) = 12.706, half-width 12.706 · 0.7071 / √2 = 6.35.
+	if want := "Minus the full-budget reference, paired by seed (pp, 95% CI): unif-sgd at b = 0.3 +2.50 [-3.85, +8.85] (2 pairs)."; !strings.Contains(md, want) {
+		t.Errorf("report.md lacks %q\n%s", want, md)
+	}
 }
