@@ -22,7 +22,7 @@ demo: build
 
 # The paper's three claims on Fashion-MNIST (docs/reproduction.md): the paper-fmnist grid, two
 # cells at a time, then its report in runs/paper-fmnist/report. Rerunning continues where it
-# stopped. About 2.5 hours on 2 cores.
+# stopped. About 3 hours on 2 cores.
 reproduce: build
 	./$(BIN) sweep --preset paper-fmnist --out runs/paper-fmnist --jobs 2
 	./$(BIN) report runs/paper-fmnist
