@@ -54,6 +54,9 @@ DIR/report for one DIR and to ./report for several.
 				fmt.Fprintf(w, "%d cells listed in %s have no folder yet\n", m, report.SweepFile)
 			}
 			fmt.Fprintf(w, "wrote %s, %s and %d plots to %s\n", report.CSVFile, report.MarkdownFile, len(plots), out)
+			if len(rep.Stale) > 0 {
+				fmt.Fprintf(w, "removed %d plots of an earlier report that this one no longer has (e.g. %s)\n", len(rep.Stale), rep.Stale[0])
+			}
 			return nil
 		},
 	}

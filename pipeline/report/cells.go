@@ -138,6 +138,9 @@ type Report struct {
 	Duplicates []*Run
 	Missing    []MissingSeeds
 	Styles     map[string]Style // plot style per cell label
+	// Stale are the plots of an earlier report in the same folder that this one did not
+	// write (a group or budget that is gone, or renamed), removed by Write.
+	Stale []string
 }
 
 // Counts returns the number of runs by status.

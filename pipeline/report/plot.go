@@ -31,6 +31,9 @@ const (
 	PlotCurves     = "curves"
 )
 
+// plotKinds are the file name prefixes of the plots.
+var plotKinds = []string{PlotAccBudget, PlotDiffBudget, PlotAccTime, PlotCurves}
+
 // Plot is one PNG written by WritePlots.
 type Plot struct {
 	Kind  string

@@ -479,9 +479,20 @@ func TestWriteEndToEnd(t *testing.T) {
 	}
 	root := pairedRuns(t)
 	out := filepath.Join(t.TempDir(), "new", "report")
+	// An earlier report's plot of a group that is gone is removed; a user's own file is not.
+	os.MkdirAll(out, 0o755)
+	for _, f := range []string{"curves_gone_b0.5.png", "my-notes.png"} {
+		os.WriteFile(filepath.Join(out, f), []byte("x"), 0o644)
+	}
 	rep, plots, err := Write(out, []string{root}, MetricFinal)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "curves_gone_b0.5.png")); !errors.Is(err, os.ErrNotExist) || strings.Join(rep.Stale, ",") != "curves_gone_b0.5.png" {
+		t.Errorf("stale plot: %v, Stale %v; want removed and listed", err, rep.Stale)
+	}
+	if _, err := os.Stat(filepath.Join(out, "my-notes.png")); err != nil {
+		t.Errorf("a file that is not a plot was touched: %v", err)
 	}
 	if len(rep.Runs) != 8 || len(plots) != 5 {
 		t.Errorf("%d runs, %d plots; want 8, 5", len(rep.Runs), len(plots))

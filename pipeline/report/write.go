@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // Output file names inside the report folder.
@@ -45,6 +47,9 @@ func Write(out string, dirs []string, metric Metric) (*Report, []Plot, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("report: %w", err)
 	}
+	if rep.Stale, err = removeStale(out, plots); err != nil {
+		return nil, nil, fmt.Errorf("report: %w", err)
+	}
 	var md bytes.Buffer
 	if err := rep.WriteMarkdown(&md, plots); err != nil {
 		return nil, nil, err
@@ -53,4 +58,30 @@ func Write(out string, dirs []string, metric Metric) (*Report, []Plot, error) {
 		return nil, nil, fmt.Errorf("report: %w", err)
 	}
 	return rep, plots, nil
+}
+
+// removeStale deletes the PNGs in out that are named like this report's plots (a plot kind, then
+// "_") but were not written now: left by an earlier report of other runs, they would otherwise
+// sit beside the new ones as if current. Other files are left alone. It returns their names.
+func removeStale(out string, plots []Plot) ([]string, error) {
+	written := map[string]bool{}
+	for _, p := range plots {
+		written[p.File] = true
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return nil, err
+	}
+	var stale []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.Type().IsRegular() && strings.HasSuffix(name, ".png") && !written[name] &&
+			slices.ContainsFunc(plotKinds, func(k string) bool { return strings.HasPrefix(name, k+"_") }) {
+			if err := os.Remove(filepath.Join(out, name)); err != nil {
+				return stale, err
+			}
+			stale = append(stale, name)
+		}
+	}
+	return stale, nil
 }
