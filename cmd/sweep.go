@@ -51,8 +51,9 @@ the values that vary plus a hash of its resolved configuration. DIR/sweep.yaml r
 Rerunning is idempotent: finished cells are skipped, interrupted ones resume from their
 checkpoint, failed ones are retried only with --retry-failed. A grid that differs from
 DIR/sweep.yaml is refused with the differences, unless it only adds cells after the recorded
-ones and --extend is given; without --grid and --preset the recorded grid is used. Each cell trains in a child process ("budgetrain train"); one failing cell does not
-stop the others, and the exit status is non-zero if any failed.
+ones and --extend is given; without --grid and --preset the recorded grid is used. Each cell
+trains in a child process ("budgetrain train"); one failing cell does not stop the others, and
+the exit status is non-zero if any failed.
 
 --set, --seed and --device given here override the grid's base settings (and are recorded).
 BUDGETRAIN_* environment variables are ignored: a cell is a function of the grid alone, also
@@ -448,17 +449,7 @@ func runLocal(ctx context.Context, stdout, stderr io.Writer, so *sweepOptions, d
 		progressbar.OptionShowElapsedTimeOnFinish(),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
 	)
-	pending := map[int]bool{}
-	for _, i := range pendingIndices(dir, cells, so.retryFailed) {
-		pending[i] = true
-	}
-	var toRun []*sweep.Cell
-	for _, c := range cells {
-		if pending[c.Index] {
-			toRun = append(toRun, c)
-		}
-	}
-	eta := sweep.NewETA(so.jobs, toRun)
+	eta := sweep.NewETA(so.jobs, pendingCells(dir, cells, so.retryFailed))
 	running, failed := 0, 0
 	describe := func() {
 		d := fmt.Sprintf("running %d, failed %d", running, failed)
@@ -637,10 +628,10 @@ func printStatus(w io.Writer, dir string, cells []sweep.CellRef) {
 	fmt.Fprintf(w, "%d cells: %s\n", len(cells), countLine(sweep.Counts(states)))
 }
 
-// pendingIndices are the cells a Slurm array must run: all but the done ones (and the failed
-// ones, unless retrying).
-func pendingIndices(dir string, cells []*sweep.Cell, retryFailed bool) []int {
-	var idx []int
+// pendingCells are the cells still to run, by a Slurm array or a local sweep: all but the
+// done and running ones (and the failed ones, unless retrying).
+func pendingCells(dir string, cells []*sweep.Cell, retryFailed bool) []*sweep.Cell {
+	var todo []*sweep.Cell
 	for _, c := range cells {
 		switch sweep.ReadState(filepath.Join(dir, c.Name)).Status {
 		case sweep.Done, sweep.Running:
@@ -650,6 +641,15 @@ func pendingIndices(dir string, cells []*sweep.Cell, retryFailed bool) []int {
 				continue
 			}
 		}
+		todo = append(todo, c)
+	}
+	return todo
+}
+
+// pendingIndices are the indices of pendingCells: the array task IDs a Slurm job must run.
+func pendingIndices(dir string, cells []*sweep.Cell, retryFailed bool) []int {
+	var idx []int
+	for _, c := range pendingCells(dir, cells, retryFailed) {
 		idx = append(idx, c.Index)
 	}
 	return idx
