@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -90,7 +91,10 @@ type Group struct {
 	// the paper's comparison of a stronger augmentation under a budget against the 100% model
 	// trained with standard augmentation.
 	StandardRef *Cell
-	Slug        string
+	// RefDiffs are the other cells minus the full-budget reference (FullBudget, else
+	// StandardRef), paired by seed; only cells with a paired seed.
+	RefDiffs []*Diff
+	Slug     string
 	// Recipe reports whether the group's runs follow the paper's recipe (PaperRecipe), and
 	// RecipeDiff, when they do not, the first keys that differ.
 	Recipe     bool
@@ -253,6 +257,17 @@ func Build(dirs []string, runs []*Run, metric Metric) (*Report, error) {
 			if h.Augment == "standard" && h.FullBudget != nil && h.Dataset == g.Dataset && h.Model == g.Model &&
 				joinKV(h.Other, "_") == joinKV(g.Other, "_") {
 				g.StandardRef = h.FullBudget
+			}
+		}
+	}
+	for _, g := range rep.Groups {
+		ref := cmp.Or(g.FullBudget, g.StandardRef)
+		if ref == nil {
+			continue
+		}
+		for _, c := range g.Cells {
+			if d := PairedDiff(c, ref, metric); c != ref && d.D.N > 0 {
+				g.RefDiffs = append(g.RefDiffs, d)
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -170,19 +169,12 @@ func (rep *Report) writeGroup(p func(string, ...any), g *Group, plots []Plot) {
 	} else {
 		p("Full-budget reference: none (no sgd or unif-sgd run at b = 1 in this group).\n\n")
 	}
-	if ref := cmp.Or(g.FullBudget, g.StandardRef); ref != nil {
+	if len(g.RefDiffs) > 0 {
 		var parts []string
-		for _, c := range g.Cells {
-			if c == ref {
-				continue
-			}
-			if d := PairedDiff(c, ref, rep.Metric); d.D.N > 0 {
-				parts = append(parts, fmt.Sprintf("%s at b = %s %s %s (%d pairs)", esc(c.Label), fmtBudget(c.Budget), pp(d.D.Mean), interval(d.D, pp), d.D.N))
-			}
+		for _, d := range g.RefDiffs {
+			parts = append(parts, fmt.Sprintf("%s at b = %s %s %s (%d pairs)", esc(d.Cell.Label), fmtBudget(d.Cell.Budget), pp(d.D.Mean), interval(d.D, pp), d.D.N))
 		}
-		if len(parts) > 0 {
-			p("Minus the full-budget reference, paired by seed (pp, 95%% CI): %s.\n\n", strings.Join(parts, "; "))
-		}
+		p("Minus the full-budget reference, paired by seed (pp, 95%% CI): %s.\n\n", strings.Join(parts, "; "))
 	}
 	for _, pl := range plots {
 		if pl.Group == g {
