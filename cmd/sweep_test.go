@@ -284,6 +284,7 @@ func TestSweepDryRunPresets(t *testing.T) {
 	cifar := 42*(15600+23400+39000) + 6*(15600+23400+39000+54600) + 3*54600 + 12*78000
 	svhn := 42*(22800+34200+57200) + 12*114400 // N = 73,257 (spec §1 table)
 	fmnist := 6*(690+1380) + 15*1380 + 3*(3120+4*880) + 3*(4000+4*1200)
+	e200 := 3 * (15600 + 6*(3000+4600) + 3*4600)
 	for _, c := range []struct {
 		preset string
 		cells  int
@@ -293,6 +294,7 @@ func TestSweepDryRunPresets(t *testing.T) {
 		{"paper-cifar100", 165, cifar},
 		{"paper-svhn", 42*3 + 12, svhn},
 		{"paper-fmnist", 12 + 15 + 15 + 15, fmnist},
+		{"paper-fmnist-e200", 3 * 16, e200},
 	} {
 		t.Run(c.preset, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "sweep")

@@ -50,6 +50,9 @@ type Checkpoint struct {
 	// Pending is the training part of epoch Epoch's metrics line, whose evaluation and writing
 	// happen after the save; a resumed run evaluates the saved weights and writes it.
 	Pending *EpochMetrics `json:"pending,omitempty"`
+	// Provenance lists the builds and machines that trained up to this checkpoint, one entry per
+	// change (a run resumed on the machine that started it has one).
+	Provenance []Provenance `json:"provenance,omitempty"`
 }
 
 // ckptName is the file name of a checkpoint's weights or state for epochs done.
@@ -75,7 +78,7 @@ func (t *Trainer) SaveCheckpoint(epochsDone int, pending *EpochMetrics, metricsB
 	}
 	ck := Checkpoint{Config: ConfigMap(t.Cfg), Epoch: epochsDone, Step: t.state.Step,
 		Weights: ckptName(epochsDone, "weights"), State: ckptName(epochsDone, "state"),
-		Progress: t.state, MetricsBytes: metricsBytes, Pending: pending}
+		Progress: t.state, MetricsBytes: metricsBytes, Pending: pending, Provenance: t.provenance()}
 	if s, ok := t.Sampler.(sampler.Stateful); ok {
 		if ck.SamplerState, err = s.MarshalState(); err != nil {
 			return fmt.Errorf("save sampler state: %w", err)
@@ -346,6 +349,8 @@ func (t *Trainer) finish(sum *Summary, interrupted bool) error {
 	}
 	sum.Weights, sum.ONNX = WeightsFile, ONNXFile
 	sum.Completed = s.Step >= t.TotalSteps && !interrupted
+	prov := t.provenance()
+	sum.Provenance, sum.ResumedFrom = prov[len(prov)-1], prov[:len(prov)-1]
 	js, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return err

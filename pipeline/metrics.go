@@ -160,6 +160,10 @@ type Summary struct {
 	Completed       bool    `json:"completed"`
 	RSSFirstMiB     float64 `json:"rss_first_epoch_mib"`
 	RSSLastMiB      float64 `json:"rss_last_epoch_mib"`
+	// Provenance is the build and machine that finished the run; ResumedFrom lists earlier
+	// ones that trained part of it (different from it), oldest first.
+	Provenance  Provenance   `json:"provenance"`
+	ResumedFrom []Provenance `json:"resumed_from,omitempty"`
 }
 
 func (s *Summary) observe(m EpochMetrics) {

@@ -12,6 +12,7 @@ void  bt_sgd_step(void *opt, double lr);
 void  bt_sgd_zero_grad(void *opt);
 void  bt_sgd_buffers(void *opt, tensor *out);
 void  bt_sgd_set_buffer(void *opt, int i, tensor buf);
+const char *bt_torch_version();
 */
 import "C"
 
@@ -22,6 +23,10 @@ import (
 	lib "github.com/sugarme/gotch/libtch"
 	ts "github.com/sugarme/gotch/ts"
 )
+
+// TorchVersion returns the libtorch version budgetrain was compiled against ("2.1.2"), or ""
+// when the headers do not say.
+func TorchVersion() string { return C.GoString(C.bt_torch_version()) }
 
 // lastErr returns the error libtorch left in gotch's per-thread error slot, if any, cut to its
 // message by Error.

@@ -9,6 +9,7 @@
 //   bt_sgd_*            SGD with momentum whose buffers Go can read and restore (gotch exposes no
 //                       optimizer state). The update is libtorch's torch::optim::SGD::step, op for
 //                       op, so results are bit-identical to it.
+//   bt_torch_version    the libtorch version of the headers this file was compiled with.
 #include <torch/torch.h>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +29,16 @@ extern thread_local char *torch_last_err;
 typedef torch::Tensor *tensor;
 
 extern "C" {
+// TORCH_VERSION comes with torch/torch.h (torch/version.h; torch >= 2.9 defines it in
+// torch/headeronly/version.h, which that header includes).
+const char *bt_torch_version() {
+#ifdef TORCH_VERSION
+  return TORCH_VERSION;
+#else
+  return "";
+#endif
+}
+
 
 int bt_save_multi_buf(tensor *tensors, char **names, int n, char **out, size_t *outlen) {
   *out = nullptr;
