@@ -10,8 +10,9 @@ BIN := bin/budgetrain
 deps:
 	@bash scripts/deps.sh
 
+# -buildvcs=auto: stamp the git commit (summary.json's provenance) even where GOFLAGS turns it off.
 build: deps
-	$(GO) build -o $(BIN) ./cmd/budgetrain
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/budgetrain
 
 # The main job: Fashion-MNIST, resnet8, unif-sgd at budget 0.3, standard augmentation; 10
 # epochs with the settings chosen in docs/training.md ("The demo run").
