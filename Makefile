@@ -10,9 +10,13 @@ BIN := bin/budgetrain
 deps:
 	@bash scripts/deps.sh
 
-# -buildvcs=auto: stamp the git commit (summary.json's provenance) even where GOFLAGS turns it off.
+# The git commit and whether a file that goes into the binary has uncommitted changes, for
+# summary.json's provenance (Go's own stamping misses git worktrees and GOFLAGS=-buildvcs=false).
+GIT_COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+GIT_DIRTY := $(shell git status --porcelain -- '*.go' '*.cpp' '*.yaml' go.mod go.sum 2>/dev/null | grep -q . && echo true)
+VCS_LDFLAGS := -X budgetrain/pipeline.buildCommit=$(GIT_COMMIT) -X budgetrain/pipeline.buildDirty=$(GIT_DIRTY)
 build: deps
-	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/budgetrain
+	$(GO) build -ldflags '$(VCS_LDFLAGS)' -o $(BIN) ./cmd/budgetrain
 
 # The main job: Fashion-MNIST, resnet8, unif-sgd at budget 0.3, standard augmentation; 10
 # epochs with the settings chosen in docs/training.md ("The demo run").

@@ -25,6 +25,10 @@ type Provenance struct {
 	CPU       string `json:"cpu"`        // CPU model (/proc/cpuinfo), with vendor, family, model and vector width
 }
 
+// buildCommit and buildDirty are set by make build (-ldflags -X) from git, for builds that Go's
+// own VCS stamping misses (a git worktree, GOFLAGS=-buildvcs=false).
+var buildCommit, buildDirty string
+
 // currentProvenance reads the provenance of this process training on device.
 func currentProvenance(device string) Provenance {
 	p := Provenance{GoVersion: runtime.Version(), Libtorch: torchx.TorchVersion(), Device: device, Threads: torchx.NumThreads()}
@@ -37,6 +41,9 @@ func currentProvenance(device string) Provenance {
 				p.Dirty = s.Value == "true"
 			}
 		}
+	}
+	if p.Commit == "" {
+		p.Commit, p.Dirty = buildCommit, buildDirty == "true"
 	}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		p.CPU = cpuModel(string(b))
