@@ -9,21 +9,11 @@ import (
 	"strings"
 
 	"budgetrain/internal/torchx"
+	"budgetrain/pipeline/runfolder"
 )
 
-// Provenance says which build, library and machine produced a run (summary.json's
-// "provenance"). Results are bit-exact only between runs with the same libtorch, CPU model and
-// thread count (docs/reproduction.md, "Where results are bit-exact"), so a report compares it
-// across the runs of a table.
-type Provenance struct {
-	Commit    string `json:"commit"`     // budgetrain's git revision; "" when built without VCS information (go test, go run)
-	Dirty     bool   `json:"dirty"`      // the build's tree had uncommitted changes
-	GoVersion string `json:"go_version"` // the Go toolchain that built budgetrain
-	Libtorch  string `json:"libtorch"`   // libtorch version budgetrain was compiled against
-	Device    string `json:"device"`     // cpu or cuda:N
-	Threads   int    `json:"threads"`    // libtorch intra-op threads
-	CPU       string `json:"cpu"`        // CPU model (/proc/cpuinfo), with vendor, family, model and vector width
-}
+// Provenance is the record of which build and machine produced a run (runfolder owns it).
+type Provenance = runfolder.Provenance
 
 // buildCommit and buildDirty are set by make build (-ldflags -X) from git, for builds that Go's
 // own VCS stamping misses (a git worktree, GOFLAGS=-buildvcs=false).

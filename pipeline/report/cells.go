@@ -94,6 +94,9 @@ type Group struct {
 	// RefDiffs are the other cells minus the full-budget reference (FullBudget, else
 	// StandardRef), paired by seed; only cells with a paired seed.
 	RefDiffs []*Diff
+	// AugDiffs, for a group of another augmentation, are its cells minus the cell of standard
+	// augmentation with the same method, budget and other settings, paired by seed.
+	AugDiffs []*Diff
 	Slug     string
 	// Recipe reports whether the group's runs follow the paper's recipe (PaperRecipe), and
 	// RecipeDiff, when they do not, the first keys that differ.
@@ -111,13 +114,18 @@ func (g *Group) Title() string {
 	return s
 }
 
-// Diff is a cell's accuracy minus its unif-sgd reference's, paired by seed.
+// Diff is a cell's accuracy minus a reference cell's (unif-sgd at its budget, the full-budget
+// reference or standard augmentation), paired by seed.
 type Diff struct {
 	Cell, Ref *Cell
 	Seeds     []uint64 // the paired seeds
 	D         Stats    // per-seed differences (fractions)
 	OnlyCell  []uint64 // seeds of the cell without a reference run: excluded
 	OnlyRef   []uint64 // seeds of the reference without a run of the cell: excluded
+	// CrossMachine counts the pairs whose two runs come from different machines (libtorch,
+	// device, threads or CPU model; runfolder.Provenance.Machine), where results are not
+	// bit-exact comparable.
+	CrossMachine int
 }
 
 // MissingSeeds is a cell without a run folder for seeds that other cells of its group have.
@@ -268,6 +276,15 @@ func Build(dirs []string, runs []*Run, metric Metric) (*Report, error) {
 		for _, c := range g.Cells {
 			if d := PairedDiff(c, ref, metric); c != ref && d.D.N > 0 {
 				g.RefDiffs = append(g.RefDiffs, d)
+			}
+		}
+	}
+	for _, g := range rep.Groups {
+		for _, c := range g.Cells {
+			if std := standardCell(rep.Groups, c); std != nil {
+				if d := PairedDiff(c, std, metric); d.D.N > 0 {
+					g.AugDiffs = append(g.AugDiffs, d)
+				}
 			}
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // fakeRun describes a synthetic run folder written by a test.
@@ -24,6 +26,8 @@ type fakeRun struct {
 	// status: "" (complete), "incomplete" (completed false), "metrics" (no summary.json),
 	// "failed" (failed.json), "checkpoint" (only checkpoint.json)
 	status string
+	prov   runfolder.Provenance // summary.json's provenance (zero: not recorded)
+	from   []runfolder.Provenance
 }
 
 // baseConfig is a flattened config like the one pipeline writes (fewer keys).
@@ -136,7 +140,7 @@ func (f fakeRun) write(t *testing.T, dir string) string {
 		Budget: f.budget, Epochs: n, EpochsRun: n, Seed: uint64(f.seed), Iterations: steps * n, PlannedSteps: steps * n,
 		SamplesForward: int64(128 * steps * n), SamplesBackward: int64(128 * steps * n), TrainSeconds: secs,
 		Params: 1234, FinalTestAcc: f.acc, BestTestAcc: best, TorchTestAcc: f.acc, ONNXTestAcc: f.acc,
-		VisitEntropy: 7.5, NeverSeen: 0.1, Completed: f.status != "incomplete",
+		VisitEntropy: 7.5, NeverSeen: 0.1, Completed: f.status != "incomplete", Provenance: f.prov, ResumedFrom: f.from,
 	})
 	return dir
 }

@@ -84,6 +84,7 @@ func (rep *Report) WriteMarkdown(w io.Writer, plots []Plot) error {
 		p("Config keys that vary among the runs: %s.\n\n", "`"+strings.Join(rep.Varying, "`, `")+"`")
 	}
 	rep.writeConstant(p)
+	rep.writeOrigins(p)
 	for _, g := range rep.Groups {
 		rep.writeGroup(p, g, plots)
 	}
@@ -172,15 +173,48 @@ func (rep *Report) writeGroup(p func(string, ...any), g *Group, plots []Plot) {
 	if len(g.RefDiffs) > 0 {
 		var parts []string
 		for _, d := range g.RefDiffs {
-			parts = append(parts, fmt.Sprintf("%s at b = %s %s %s (%d pairs)", esc(d.Cell.Label), fmtBudget(d.Cell.Budget), pp(d.D.Mean), interval(d.D, pp), d.D.N))
+			parts = append(parts, diffText(d))
 		}
 		p("Minus the full-budget reference, paired by seed (pp, 95%% CI): %s.\n\n", strings.Join(parts, "; "))
+	}
+	if len(g.AugDiffs) > 0 {
+		var parts []string
+		for _, d := range g.AugDiffs {
+			parts = append(parts, diffText(d))
+		}
+		p("Minus standard augmentation with the same method, budget and other settings, paired by seed (pp, 95%% CI): %s.\n\n", strings.Join(parts, "; "))
+	}
+	if os := origins(groupRuns(g)); len(os) > 1 {
+		p("The runs of this table come from %d builds or machines, so its comparisons are not all bit-exact: %s.\n\n", len(os), originText(os))
 	}
 	for _, pl := range plots {
 		if pl.Group == g {
 			alt := strings.ReplaceAll(strings.Replace(pl.Title, "\n", ": ", 1), "\n", " ")
 			p("![%s](%s)\n\n", alt, pl.File)
 		}
+	}
+}
+
+// diffText is one paired difference in a sentence: "p-sgd at b = 0.3 +0.12 [-0.3, +0.5] (3 pairs)".
+func diffText(d *Diff) string {
+	return fmt.Sprintf("%s at b = %s %s %s (%d pairs%s)", esc(d.Cell.Label), fmtBudget(d.Cell.Budget), pp(d.D.Mean), interval(d.D, pp), d.D.N, crossNote(d))
+}
+
+// writeOrigins says which builds and machines produced the runs, and which runs were resumed
+// on another one.
+func (rep *Report) writeOrigins(p func(string, ...any)) {
+	os := origins(rep.Runs)
+	if len(os) == 0 {
+		return
+	}
+	p("Provenance (summary.json): %s. ", originText(os))
+	p("Results are bit-exact only between runs with the same libtorch, device, thread count and CPU model.\n\n")
+	if mixed := mixedRuns(rep.Runs); len(mixed) > 0 {
+		var names []string
+		for _, r := range mixed {
+			names = append(names, "`"+esc(r.Dir)+"`")
+		}
+		p("Trained in part by another build or machine (summary.json `resumed_from`): %s.\n\n", strings.Join(names, ", "))
 	}
 }
 
@@ -212,6 +246,9 @@ func (rep *Report) writeDiffs(p func(string, ...any)) {
 		}
 		if len(ex) == 0 {
 			ex = []string{"none"}
+		}
+		if d.CrossMachine > 0 {
+			ex = append(ex, fmt.Sprintf("%d pairs across machines (kept)", d.CrossMachine))
 		}
 		std := "—"
 		if d.D.N > 1 {

@@ -84,6 +84,9 @@ func PairedDiff(c, ref *Cell, metric Metric) *Diff {
 		}
 		delete(refBySeed, s)
 		d.Seeds = append(d.Seeds, s)
+		if r.Provenance().Machine() != rr.Provenance().Machine() {
+			d.CrossMachine++
+		}
 		ds = append(ds, acc(r)-acc(rr))
 	}
 	for s := range refBySeed {
@@ -114,4 +117,25 @@ func (rep *Report) missing(g *Group, seeds map[uint64]bool, seen, listed map[str
 			rep.Missing = append(rep.Missing, MissingSeeds{Group: g, Label: c.Label, Budget: c.Budget, Seeds: miss})
 		}
 	}
+}
+
+// standardCell returns the cell of standard augmentation that c is compared with: same
+// dataset, model, other settings, method, budget and label, in a group of standard
+// augmentation; nil for a cell of standard augmentation itself or without such a cell.
+func standardCell(groups []*Group, c *Cell) *Cell {
+	g := c.Group
+	if g.Augment == "standard" {
+		return nil
+	}
+	for _, h := range groups {
+		if h.Augment != "standard" || h.Dataset != g.Dataset || h.Model != g.Model || joinKV(h.Other, "_") != joinKV(g.Other, "_") {
+			continue
+		}
+		for _, hc := range h.Cells {
+			if hc.Method == c.Method && hc.Budget == c.Budget && hc.Label == c.Label {
+				return hc
+			}
+		}
+	}
+	return nil
 }

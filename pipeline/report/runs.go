@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // File names inside a run folder (the same as pipeline's; FailedFile is written by
@@ -66,6 +68,10 @@ type Summary struct {
 	VisitEntropy    float64 `json:"visit_entropy"`
 	NeverSeen       float64 `json:"never_seen"`
 	Completed       bool    `json:"completed"`
+	// Provenance is the build and machine that finished the run (zero before it was recorded);
+	// ResumedFrom the earlier, different ones that trained part of it.
+	Provenance  runfolder.Provenance   `json:"provenance"`
+	ResumedFrom []runfolder.Provenance `json:"resumed_from"`
 }
 
 // Epoch mirrors the fields of pipeline.EpochMetrics (one line of metrics.jsonl) that a report
@@ -98,6 +104,14 @@ type Run struct {
 
 // Get returns the config value of key ("" when the key is absent).
 func (r *Run) Get(key string) string { return r.Config[key] }
+
+// Provenance is the build and machine that finished the run (zero when not recorded).
+func (r *Run) Provenance() runfolder.Provenance {
+	if r.Summary == nil {
+		return runfolder.Provenance{}
+	}
+	return r.Summary.Provenance
+}
 
 // Seed is the run's seed (config key seed).
 func (r *Run) Seed() uint64 {
