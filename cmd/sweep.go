@@ -190,7 +190,7 @@ func runSweep(cmd *cobra.Command, o *options, so *sweepOptions) error {
 	if so.backend == "slurm" {
 		return submitSlurm(cmd.Context(), stdout, so, abs, cells)
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return runLocal(ctx, stdout, stderr, so, abs, spec, selected, shard)
 }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 
 	"budgetrain/augment"
 	"budgetrain/pipeline"
+	"budgetrain/pipeline/runfolder"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -55,6 +57,14 @@ exactly once). A folder that already holds a run is refused unless --force (star
 					fmt.Fprintln(cmd.OutOrStdout(), msg)
 					return nil
 				}
+				if st, err := os.Stat(resume); err != nil || !st.IsDir() {
+					return fmt.Errorf("resume %s: not a run folder (%v)", resume, cmp.Or(err, errors.New("not a directory")))
+				}
+				lock, err := runfolder.Acquire(resume)
+				if err != nil {
+					return fmt.Errorf("resume: %w", err)
+				}
+				defer lock.Unlock()
 				ck, err := pipeline.ReadCheckpoint(resume)
 				if err != nil {
 					return err
@@ -70,9 +80,11 @@ exactly once). A folder that already holds a run is refused unless --force (star
 			if err != nil {
 				return err
 			}
-			if err := prepareRunFolder(cfg, force); err != nil {
+			lock, err := prepareRunFolder(cfg, force)
+			if err != nil {
 				return err
 			}
+			defer lock.Unlock()
 			return runTrain(cmd.Context(), cfg, "", cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -121,7 +133,7 @@ func runTrain(ctx context.Context, cfg pipeline.Config, resume string, stdout, s
 	fmt.Fprintln(stdout, "libtorch seeded from seed; Go streams derived from it")
 	t.Hooks = append(t.Hooks, progressHook(stderr, t.TotalSteps), logHook(stdout))
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	sum, err := t.Run(ctx)
 	if errors.Is(err, context.Canceled) {
@@ -179,16 +191,30 @@ func logHook(w io.Writer) pipeline.Hook {
 var runFiles = []string{pipeline.ConfigFile, pipeline.CheckpointFile, pipeline.MetricsFile, pipeline.SummaryFile, pipeline.WeightsFile, pipeline.ONNXFile}
 
 // prepareRunFolder refuses a run name that is not a plain name, a run folder that is the file
-// system root, and a folder that already holds a run (unless force, which deletes that run's
-// files so that nothing of it mixes with the new run).
-func prepareRunFolder(cfg pipeline.Config, force bool) error {
+// system root, a folder that another process is writing (its lock is held, --force or not),
+// and a folder that already holds a run (unless force, which deletes that run's files so that
+// nothing of it mixes with the new run). It returns the folder's lock, which the caller holds
+// for the whole run.
+func prepareRunFolder(cfg pipeline.Config, force bool) (_ *runfolder.Lock, err error) {
 	if !validName(cfg.Name) {
-		return fmt.Errorf("name %q must be a plain name (one folder: no '/' or '\\', not '.' or '..')", cfg.Name)
+		return nil, fmt.Errorf("name %q must be a plain name (one folder: no '/' or '\\', not '.' or '..')", cfg.Name)
 	}
 	out := filepath.Clean(cfg.Out)
 	if abs, err := filepath.Abs(out); err == nil && filepath.Dir(abs) == abs {
-		return fmt.Errorf("out %q is the file system root: give a run folder", cfg.Out)
+		return nil, fmt.Errorf("out %q is the file system root: give a run folder", cfg.Out)
 	}
+	held, err := runfolder.Acquire(out)
+	if err != nil {
+		if errors.Is(err, runfolder.ErrLocked) {
+			err = fmt.Errorf("%w: wait for it to end or stop it; --force does not override this", err)
+		}
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			held.Unlock()
+		}
+	}()
 	var found []string
 	for _, f := range runFiles {
 		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
@@ -197,7 +223,7 @@ func prepareRunFolder(cfg pipeline.Config, force bool) error {
 	}
 	old, _ := filepath.Glob(filepath.Join(out, "checkpoint-*.pt"))
 	if len(found) == 0 && len(old) == 0 {
-		return nil
+		return held, nil
 	}
 	if !force {
 		what := "another configuration"
@@ -206,7 +232,7 @@ func prepareRunFolder(cfg pipeline.Config, force bool) error {
 				what = "this configuration"
 			}
 		}
-		return fmt.Errorf("run folder %s already holds a run of %s (%s): use --resume %s to continue it, --force to delete it and start over, or another --out/--name",
+		return nil, fmt.Errorf("run folder %s already holds a run of %s (%s): use --resume %s to continue it, --force to delete it and start over, or another --out/--name",
 			out, what, strings.Join(found, ", "), out)
 	}
 	for _, f := range found {
@@ -214,10 +240,10 @@ func prepareRunFolder(cfg pipeline.Config, force bool) error {
 	}
 	for _, p := range old {
 		if err := os.Remove(p); err != nil {
-			return fmt.Errorf("--force: %w", err)
+			return nil, fmt.Errorf("--force: %w", err)
 		}
 	}
-	return nil
+	return held, nil
 }
 
 // validName reports whether s names one folder: not empty, not "." or "..", without a path

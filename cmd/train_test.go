@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"budgetrain/pipeline"
+	"budgetrain/pipeline/runfolder"
+
 	"github.com/sugarme/gotch"
 )
 
@@ -50,6 +53,41 @@ func TestTrainRunFolderRules(t *testing.T) {
 	}
 	if _, err := execute(t, tinyTrainArgs("/")...); err == nil || !strings.Contains(err.Error(), "root") {
 		t.Errorf("--out /: %v", err)
+	}
+}
+
+// TestTrainRefusesFolderInUse: a run folder whose lock another process holds is refused by a
+// new run, --force or not, and by --resume, without touching its files; a run holds its
+// folder's lock while it trains.
+func TestTrainRefusesFolderInUse(t *testing.T) {
+	out := t.TempDir()
+	var lockedWhileTraining bool
+	trainerBuilt = func(*pipeline.Trainer) error { lockedWhileTraining = runfolder.Locked(out); return nil }
+	t.Cleanup(func() { trainerBuilt = nil })
+	if _, err := execute(t, tinyTrainArgs(out)...); err != nil {
+		t.Fatal(err)
+	}
+	if !lockedWhileTraining {
+		t.Error("the run folder was not locked while training")
+	}
+	sum, _ := os.ReadFile(filepath.Join(out, "summary.json"))
+	other, err := runfolder.Acquire(out) // another writer of the folder
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Unlock()
+	for _, args := range [][]string{tinyTrainArgs(out, "--set", "train.lr=0.05", "--force"), tinyTrainArgs(out)} {
+		if _, err := execute(t, args...); err == nil || !strings.Contains(err.Error(), "in use by another process") || !strings.Contains(err.Error(), "pid ") {
+			t.Errorf("%v into a folder in use: %v", args[len(args)-1], err)
+		}
+	}
+	os.Remove(filepath.Join(out, "summary.json")) // as if interrupted, so that --resume tries
+	if _, err := execute(t, "train", "--resume", out); err == nil || !strings.Contains(err.Error(), "in use by another process") {
+		t.Errorf("--resume of a folder in use: %v", err)
+	}
+	os.WriteFile(filepath.Join(out, "summary.json"), sum, 0o644)
+	if _, err := os.Stat(filepath.Join(out, "model.pt")); err != nil {
+		t.Errorf("a refused run deleted the folder's files: %v", err)
 	}
 }
 

@@ -11,17 +11,19 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // File names in a sweep folder and in each cell folder. The run files are the pipeline's
 // (pipeline.SummaryFile, pipeline.CheckpointFile; cmd's tests check that they agree).
 const (
-	RecordFile     = "sweep.yaml"      // the grid and its cells, written once
-	CellFile       = "sweep-cell.yaml" // the configuration the cell's train process reads
-	LogFile        = "train.log"       // the child process's output, appended on every attempt
-	FailedFile     = "failed.json"     // why the last attempt failed
-	RunningFile    = "running.json"    // who runs the cell now
-	LockFile       = ".lock"           // flock held while a process runs the cell
+	RecordFile     = "sweep.yaml"       // the grid and its cells, written once
+	CellFile       = "sweep-cell.yaml"  // the configuration the cell's train process reads
+	LogFile        = "train.log"        // the child process's output, appended on every attempt
+	FailedFile     = "failed.json"      // why the last attempt failed
+	RunningFile    = "running.json"     // who runs the cell now
+	LockFile       = runfolder.LockFile // flock held while a process runs the cell
 	SummaryFile    = "summary.json"
 	CheckpointFile = "checkpoint.json"
 )

@@ -10,10 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // Runner runs the cells of a sweep folder as child processes, Jobs at a time.
@@ -106,7 +109,7 @@ func (r *Runner) Run(ctx context.Context, cells []*Cell) []Result {
 func (r *Runner) runCell(ctx context.Context, c *Cell, emit func(Result)) Result {
 	dir := filepath.Join(r.Dir, c.Name)
 	res := Result{Cell: c}
-	unlock, err := Lock(dir)
+	lock, err := Lock(dir)
 	if errors.Is(err, ErrLocked) {
 		res.Action, res.Status, res.Err = Busy, Running, "run by another process"
 		if st := ReadState(dir); st.Runner != nil {
@@ -118,7 +121,7 @@ func (r *Runner) runCell(ctx context.Context, c *Cell, emit func(Result)) Result
 		res.Action, res.Status, res.Err = NotStarted, Failed, err.Error()
 		return res
 	}
-	defer unlock()
+	defer lock.Unlock()
 	st := readState(dir, false)
 	res.Summary = st.Summary
 	switch {
@@ -164,6 +167,11 @@ func (r *Runner) runCell(ctx context.Context, c *Cell, emit func(Result)) Result
 
 	cmd := r.Command(c, dir, resume)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	handDown(cmd, lock)
+	// Pdeathsig is tied to the OS thread that starts the child: keep this goroutine on it
+	// until the child has been waited for, so that the signal comes when the sweep dies.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
 		return fail(-1, fmt.Sprintf("start %s: %v", cmd.Path, err))
 	}
@@ -205,6 +213,23 @@ func (r *Runner) runCell(ctx context.Context, c *Cell, emit func(Result)) Result
 		code = ee.ExitCode()
 	}
 	return fail(code, childError(filepath.Join(dir, LogFile), logStart, waitErr))
+}
+
+// handDown makes the child hold the cell's lock as well, inheriting it as file descriptor 3
+// (runfolder.LockEnv), so that a cell whose sweep was killed stays locked until its train
+// process exits, and asks the kernel to send the child SIGTERM (on which train saves a
+// checkpoint and stops) when the sweep dies, however it dies.
+func handDown(cmd *exec.Cmd, lock *runfolder.Lock) {
+	cmd.ExtraFiles = append([]*os.File{lock.File()}, cmd.ExtraFiles...)
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.Env = append(env, fmt.Sprintf("%s=%d", runfolder.LockEnv, 3))
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGTERM
 }
 
 // interruptOnCancel sends p SIGTERM when ctx is done, so that train saves a checkpoint and

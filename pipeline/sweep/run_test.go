@@ -23,6 +23,8 @@ func fakeCommand(c *Cell, dir string, resume bool) *exec.Cmd {
 		script = `echo 'epoch 1 ...'; echo 'budgetrain: error: load data: no such file' >&2; exit 1`
 	case "hang":
 		script = `trap 'echo "{\"epoch\": 1, \"step\": 5}" > checkpoint.json; exit 1' TERM; touch started; while :; do sleep 0.02; done`
+	case "stubborn": // ignores SIGTERM, as a train process still saving its checkpoint would for a while
+		script = `trap '' TERM; touch started; while :; do sleep 0.02; done`
 	}
 	cmd := exec.Command("sh", "-c", fmt.Sprintf("echo resume=%v >> calls; %s", resume, script))
 	cmd.Dir = dir
@@ -149,7 +151,7 @@ func TestRunnerInterruptLeavesCellResumable(t *testing.T) {
 func TestRunnerSkipsCellRunByAnotherProcess(t *testing.T) {
 	dir := t.TempDir()
 	cells := fakeCells(t, "ok")
-	unlock, err := Lock(filepath.Join(dir, cells[0].Name))
+	lock, err := Lock(filepath.Join(dir, cells[0].Name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +162,7 @@ func TestRunnerSkipsCellRunByAnotherProcess(t *testing.T) {
 	if got := statuses(rs); got != "busy/running" {
 		t.Errorf("results %s, want busy/running", got)
 	}
-	unlock()
+	lock.Unlock()
 	if st := ReadState(filepath.Join(dir, cells[0].Name)); st.Status != Pending {
 		t.Errorf("unlocked cell is %s, want pending", st.Status)
 	}

@@ -2,12 +2,12 @@ package sweep
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // Status is where a cell stands.
@@ -121,45 +121,13 @@ func writeJSON(path string, v any) error {
 }
 
 // ErrLocked is returned by Lock when another process runs the cell.
-var ErrLocked = errors.New("cell is being run by another process")
+var ErrLocked = runfolder.ErrLocked
 
-// Lock takes the cell folder's lock (creating the folder). The lock is an flock on dir/.lock,
-// which the kernel drops when the holder exits, however it exits.
-func Lock(dir string) (unlock func(), err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create cell folder: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, LockFile), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock cell: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, ErrLocked
-		}
-		return nil, fmt.Errorf("lock cell %s: %w", dir, err)
-	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
-}
+// Lock takes the cell folder's lock (creating the folder): runfolder.Acquire.
+func Lock(dir string) (*runfolder.Lock, error) { return runfolder.Acquire(dir) }
 
-// lockedByOther reports whether some open file description other than one we would make now
-// holds the cell's lock. It never creates the folder.
-func lockedByOther(dir string) bool {
-	f, err := os.Open(filepath.Join(dir, LockFile))
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return errors.Is(err, syscall.EWOULDBLOCK)
-	}
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return false
-}
+// lockedByOther reports whether some process holds the cell's lock. It never creates the folder.
+func lockedByOther(dir string) bool { return runfolder.Locked(dir) }
 
 // Counts tallies states by status.
 func Counts(states []State) map[Status]int {
