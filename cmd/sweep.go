@@ -412,7 +412,9 @@ func cellThreads(spec sweep.Spec, jobs int) int {
 // environment without BUDGETRAIN_* variables, which would otherwise override the cell's file.
 func childCommand(exe string, threads int) func(c *sweep.Cell, dir string, resume bool) *exec.Cmd {
 	return func(c *sweep.Cell, dir string, resume bool) *exec.Cmd {
-		args := []string{"train", "--config", filepath.Join(dir, sweep.CellFile)}
+		// --force: the runner starts over only a cell without a checkpoint, whose folder may
+		// still hold what an attempt that died before its first checkpoint wrote.
+		args := []string{"train", "--config", filepath.Join(dir, sweep.CellFile), "--force"}
 		if threads > 0 {
 			args = append(args, "--set", "threads="+strconv.Itoa(threads))
 		}
@@ -646,6 +648,17 @@ func pendingCells(dir string, cells []*sweep.Cell, retryFailed bool) []*sweep.Ce
 	return todo
 }
 
+// failedCells counts the cells whose last attempt failed.
+func failedCells(dir string, cells []*sweep.Cell) int {
+	n := 0
+	for _, c := range cells {
+		if sweep.ReadState(filepath.Join(dir, c.Name)).Status == sweep.Failed {
+			n++
+		}
+	}
+	return n
+}
+
 // pendingIndices are the indices of pendingCells: the array task IDs a Slurm job must run.
 func pendingIndices(dir string, cells []*sweep.Cell, retryFailed bool) []int {
 	var idx []int
@@ -673,6 +686,9 @@ func submitSlurm(ctx context.Context, w io.Writer, so *sweepOptions, dir string,
 	if len(idx) == 0 {
 		fmt.Fprintf(w, "sweep %s: nothing to submit (every cell is done, running, or failed without --retry-failed)\n", dir)
 		printStatus(w, dir, sweep.NewRecord(sweep.Spec{}, cells).Cells)
+		if n := failedCells(dir, cells); n > 0 { // as a local run does
+			return fmt.Errorf("sweep: %d of %d cells failed (see each cell's %s); fix the cause and rerun with --retry-failed", n, len(cells), sweep.LogFile)
+		}
 		return nil
 	}
 	o := slurmOptions(so, dir, cells, idx)

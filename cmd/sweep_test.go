@@ -435,3 +435,41 @@ func executeContext(ctx context.Context, args ...string) (string, error) {
 	err := root.ExecuteContext(ctx)
 	return out.String(), err
 }
+
+// TestSweepRetriesCellFailedInFirstEpoch: a cell that failed in its first epoch (here it
+// diverges, keeping its epoch-0 checkpoint) is really retried by --retry-failed, resuming that
+// checkpoint, rather than refused as a folder that already holds a run.
+func TestSweepRetriesCellFailedInFirstEpoch(t *testing.T) {
+	needTraining(t)
+	grid := tinyGrid(t, 2, "grid:\n  seed: [1]\n  train.lr: [1.0e+30]\n")
+	dir := filepath.Join(t.TempDir(), "sweep")
+	cell := planGrid(t, grid)[0]
+	if _, err := execute(t, "sweep", "--grid", grid, "--out", dir); err == nil {
+		t.Fatal("a cell with lr 1e30 did not fail")
+	}
+	var fail sweep.Failure
+	b, _ := os.ReadFile(filepath.Join(dir, cell.Name, sweep.FailedFile))
+	if json.Unmarshal(b, &fail); fail.Attempt != 1 || !strings.Contains(fail.Error, "diverged") {
+		t.Fatalf("failed.json after the first run: %s, want attempt 1 diverged", b)
+	}
+	if st := sweep.ReadState(filepath.Join(dir, cell.Name)); st.Epoch != 0 || !st.Checkpoint {
+		t.Fatalf("state %+v: want the epoch-0 checkpoint kept", st)
+	}
+	out, err := execute(t, "sweep", "--out", dir, "--retry-failed")
+	if err == nil {
+		t.Fatal("the retried cell succeeded")
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, cell.Name, sweep.FailedFile))
+	if json.Unmarshal(b, &fail); fail.Attempt != 2 || !strings.Contains(fail.Error, "diverged") {
+		t.Errorf("failed.json after --retry-failed: %s, want attempt 2 diverged again (not refused)\n%s", b, out)
+	}
+	if !tableRow(out, cell.Name, "resumed", "failed") {
+		t.Errorf("the retry did not resume the cell:\n%s", out)
+	}
+	// Slurm: nothing to submit without --retry-failed, and a failed cell fails the command as
+	// it does locally (sbatch is never reached).
+	out, err = execute(t, "sweep", "--out", dir, "--backend", "slurm")
+	if err == nil || !strings.Contains(err.Error(), "1 of 1 cells failed") || !strings.Contains(out, "nothing to submit") {
+		t.Errorf("slurm rerun with a failed cell: %v, want the failure reported\n%s", err, out)
+	}
+}

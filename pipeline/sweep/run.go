@@ -31,7 +31,8 @@ type Runner struct {
 	Jobs        int    // cells run at the same time (< 1 means 1)
 	RetryFailed bool   // rerun cells whose last attempt failed; otherwise they are reported and skipped
 	// Command returns the child process that trains cell c in folder dir, continuing its
-	// checkpoint when resume is true. The runner sets its output (the cell's LogFile); on
+	// checkpoint when resume is true, else starting over (deleting the run files a failed
+	// attempt left before its first checkpoint: the runner holds the cell's lock). The runner sets its output (the cell's LogFile); on
 	// cancellation it sends the process SIGTERM, on which train saves a checkpoint, and kills
 	// it after KillGrace.
 	Command func(c *Cell, dir string, resume bool) *exec.Cmd
@@ -136,7 +137,11 @@ func (r *Runner) runCell(ctx context.Context, c *Cell, emit func(Result)) Result
 	if st.Failure != nil {
 		attempt = st.Failure.Attempt + 1
 	}
-	resume := st.Status == Interrupted || (st.Status == Failed && st.Epoch > 0)
+	// Resume whatever has a checkpoint, a cell that failed in its first epoch included (its
+	// epoch-0 checkpoint is the start of the run); otherwise start over, replacing what an
+	// attempt that died before its first checkpoint left (Command starts such a cell with
+	// train --force, which this lock makes safe).
+	resume := st.Checkpoint && (st.Status == Interrupted || st.Status == Failed)
 	res.Action = Started
 	if resume {
 		res.Action = Resumed

@@ -63,7 +63,10 @@ type State struct {
 	Failure *Failure    // failed.json, if any
 	Runner  *RunnerInfo // running.json, when Running
 	Epoch   int         // epochs done according to checkpoint.json
-	Step    int         // optimizer steps done according to checkpoint.json
+	// Checkpoint reports whether checkpoint.json exists and reads: the cell can be resumed
+	// (from epoch 0 when it failed in its first epoch).
+	Checkpoint bool
+	Step       int // optimizer steps done according to checkpoint.json
 }
 
 // ReadState inspects the cell folder dir. A cell is Running while another process holds its
@@ -81,7 +84,7 @@ func readState(dir string, checkLock bool) State {
 		st.Failure = &f
 	}
 	ck, ckErr := readJSON[struct{ Epoch, Step int }](filepath.Join(dir, CheckpointFile))
-	st.Epoch, st.Step = ck.Epoch, ck.Step
+	st.Epoch, st.Step, st.Checkpoint = ck.Epoch, ck.Step, ckErr == nil
 	switch {
 	case checkLock && lockedByOther(dir):
 		st.Status = Running
