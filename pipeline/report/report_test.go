@@ -78,6 +78,7 @@ func TestFindStatuses(t *testing.T) {
 		"sweep/empty-folder": {},
 		"sweep/retried":      {method: "sgd", budget: 1, seed: 3, acc: 0.8},
 		"sweep/starting":     {},
+		"sweep/truncated":    {method: "sgd", budget: 1, seed: 4, acc: 0.8},
 	}
 	for name, f := range runs {
 		if name == "sweep/empty-folder" || name == "sweep/starting" {
@@ -93,8 +94,11 @@ func TestFindStatuses(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "sweep/starting", SweepCellFile), []byte("sampler:\n  method: p-sgd\ntrain.budget: 0.3\n"), 0o644)
 	os.WriteFile(filepath.Join(root, "sweep/starting", RunningFile), []byte("{}"), 0o644)
 	os.WriteFile(filepath.Join(root, "sweep/retried", FailedFile), []byte(`{"error": "killed"}`), 0o644)
-	// A bad line in the middle is a note; the run stays usable.
+	// A bad line in the middle is a note, and the file then lacks epochs that summary.json
+	// says ran: the run is not averaged (its training accuracy and curve would come from the
+	// wrong epoch). So is a file cut short in its second line.
 	os.WriteFile(filepath.Join(root, "sweep/bad-metrics", MetricsFile), []byte(`{"epoch":1,"step":3}`+"\nnot json\n"+`{"epoch":2,"step":6}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "sweep/truncated", MetricsFile), []byte(`{"epoch":1,"step":3,"train_acc":0.4}`+"\n"+`{"epoch":2,"st`), 0o644)
 	found, err := Find(root)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +113,8 @@ func TestFindStatuses(t *testing.T) {
 		"sweep/b/failed":    {StatusFailed, "failed: diverged at step 5 (loss NaN)"},
 		"only-checkpoint":   {StatusIncomplete, "only a checkpoint"},
 		"sweep/bad-summary": {StatusFailed, "parse summary.json"},
-		"sweep/bad-metrics": {StatusOK, ""},
+		"sweep/bad-metrics": {StatusFailed, "metrics.jsonl ends at epoch 1 but summary.json says 3 epochs ran"},
+		"sweep/truncated":   {StatusFailed, "metrics.jsonl ends at epoch 1 but summary.json says 3 epochs ran"},
 		"sweep/retried":     {StatusOK, ""},
 		"sweep/pending":     {StatusMissing, "listed in sweep.yaml, no run folder"},
 		"sweep/starting":    {StatusIncomplete, "running.json: running or killed"},
@@ -588,5 +593,33 @@ func TestStandardReferenceForOtherAugmentations(t *testing.T) {
 	// t(0.975, 1) = 12.706, half-width 12.706 · 0.7071 / √2 = 6.35.
 	if want := "Minus the full-budget reference, paired by seed (pp, 95% CI): unif-sgd at b = 0.3 +2.50 [-3.85, +8.85] (2 pairs)."; !strings.Contains(md, want) {
 		t.Errorf("report.md lacks %q\n%s", want, md)
+	}
+}
+
+// TestFindEachRunOnce: a folder given twice, or given beside its parent, is one run; a run
+// reached through a symbolic link is found (once, with the link's path), and a link cycle ends.
+func TestFindEachRunOnce(t *testing.T) {
+	root, elsewhere := t.TempDir(), t.TempDir()
+	fakeRun{method: "sgd", budget: 1, seed: 1, acc: 0.8}.write(t, filepath.Join(root, "a"))
+	fakeRun{method: "sgd", budget: 1, seed: 2, acc: 0.8}.write(t, filepath.Join(elsewhere, "b"))
+	if err := os.Symlink(filepath.Join(elsewhere, "b"), filepath.Join(root, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(root, filepath.Join(root, "loop")); err != nil {
+		t.Fatal(err)
+	}
+	for _, dirs := range [][]string{{root}, {root, root}, {root, filepath.Join(root, "a")}, {root, filepath.Join(root, "loop")}} {
+		runs, err := Find(dirs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range runs {
+			rel, _ := filepath.Rel(root, r.Dir)
+			names = append(names, filepath.ToSlash(rel))
+		}
+		if got := strings.Join(names, " "); got != "a linked" {
+			t.Errorf("Find(%v): %q, want %q", dirs, got, "a linked")
+		}
 	}
 }

@@ -185,8 +185,9 @@ func (r *Run) Values() Values {
 	return v
 }
 
-// Find returns the run folders under each of dirs (searched recursively; a run folder's own
-// subfolders are not searched), sorted by path. A folder is a run folder when it holds any of
+// Find returns the run folders under each of dirs (searched recursively, following symbolic
+// links to folders; a run folder's own subfolders are not searched), sorted by path, each once
+// however many of dirs (or links) reach it. A folder is a run folder when it holds any of
 // config.yaml, summary.json, metrics.jsonl, checkpoint.json, failed.json or sweep-cell.yaml.
 // Folders whose files cannot be read are returned with StatusFailed and the reason; each
 // cell that a sweep.yaml lists but that has no folder is returned with StatusMissing. Only an
@@ -194,6 +195,49 @@ func (r *Run) Values() Values {
 func Find(dirs ...string) ([]*Run, error) {
 	var runs []*Run
 	var sweeps []string
+	visited := map[string]bool{} // real paths of the folders searched
+	var walk func(p string, root bool) error
+	walk = func(p string, root bool) error {
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return err
+		}
+		if real, err = filepath.Abs(real); err != nil {
+			return err
+		}
+		if visited[real] {
+			return nil // given twice, or a link to a folder already searched (or a cycle)
+		}
+		visited[real] = true
+		if !root && strings.HasPrefix(filepath.Base(p), ".") {
+			return nil
+		}
+		if _, err := os.Stat(filepath.Join(p, SweepFile)); err == nil {
+			sweeps = append(sweeps, p)
+		}
+		if isRunFolder(p) {
+			runs = append(runs, ReadRun(p))
+			return nil
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			sub := filepath.Join(p, e.Name())
+			if e.Type()&fs.ModeSymlink != 0 {
+				if st, err := os.Stat(sub); err != nil || !st.IsDir() {
+					continue // a link to a file, or a dangling link
+				}
+			} else if !e.IsDir() {
+				continue
+			}
+			if err := walk(sub, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, root := range dirs {
 		st, err := os.Stat(root)
 		if err != nil {
@@ -202,26 +246,7 @@ func Find(dirs ...string) ([]*Run, error) {
 		if !st.IsDir() {
 			return nil, fmt.Errorf("find runs: %q is not a directory", root)
 		}
-		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() {
-				return nil
-			}
-			if p != root && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			if _, err := os.Stat(filepath.Join(p, SweepFile)); err == nil {
-				sweeps = append(sweeps, p)
-			}
-			if !isRunFolder(p) {
-				return nil
-			}
-			runs = append(runs, ReadRun(p))
-			return filepath.SkipDir
-		})
-		if err != nil {
+		if err := walk(root, true); err != nil {
 			return nil, fmt.Errorf("find runs under %q: %w", root, err)
 		}
 	}
@@ -302,6 +327,9 @@ func ReadRun(dir string) *Run {
 			return fail("parse %s: %v", SummaryFile, err)
 		}
 		r.Summary = &s
+		if n := len(r.Epochs); s.Completed && n > 0 && r.Epochs[n-1].Epoch != s.EpochsRun {
+			return fail("%s ends at epoch %d but %s says %d epochs ran: cut short or damaged", MetricsFile, r.Epochs[n-1].Epoch, SummaryFile, s.EpochsRun)
+		}
 		if s.Completed { // a later attempt succeeded: an old failed.json does not matter
 			r.Status = StatusOK
 			return r
