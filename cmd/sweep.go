@@ -178,7 +178,11 @@ func runSweep(cmd *cobra.Command, o *options, so *sweepOptions) error {
 	if so.dryRun {
 		printPlan(stdout, dir, cells, selected, shard)
 		if so.backend == "slurm" {
-			fmt.Fprintf(stdout, "\njob script (not submitted):\n%s", slurmOptions(so, abs, cells, pendingIndices(abs, cells, so.retryFailed)).Script())
+			o := slurmOptions(so, abs, cells, pendingIndices(abs, cells, so.retryFailed))
+			if err := o.Check(); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "\njob script (not submitted):\n%s", o.Script())
 		}
 		return nil
 	}

@@ -379,7 +379,7 @@ func TestSweepSlurmBackend(t *testing.T) {
 		t.Skipf("no Slurm here: %v", err)
 	}
 	grid := tinyGrid(t, 2, "grid:\n  seed: [1, 2, 3]\n")
-	dir := filepath.Join(t.TempDir(), "sweep")
+	dir := filepath.Join(t.TempDir(), `my "sweep" 100%`) // what #SBATCH lines must quote
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	out, err := executeContext(ctx, "sweep", "--grid", grid, "--out", dir, "--backend", "slurm",

@@ -74,11 +74,36 @@ func TestSlurmScriptRunsOneCellPerTask(t *testing.T) {
 	s := o.Script()
 	for _, frag := range []string{
 		"#SBATCH --array=0-1,5%2\n", "#SBATCH --cpus-per-task=4\n", "#SBATCH --gres=gpu:1\n",
-		"#SBATCH --time=2:00:00\n", "#SBATCH --mem=8G\n", "#SBATCH --chdir=/home/u\n",
+		"#SBATCH --time=2:00:00\n", "#SBATCH --mem=8G\n", "#SBATCH --chdir=\"/home/u\"\n",
 		"exec '/opt/bin/budgetrain' sweep --out '/data/sw it'\\''s' --shard \"${SLURM_ARRAY_TASK_ID}/12\" '--retry-failed'\n",
 	} {
 		if !strings.Contains(s, frag) {
 			t.Errorf("script lacks %q:\n%s", frag, s)
+		}
+	}
+}
+
+// TestSlurmScriptQuotesPaths: folders with spaces, double quotes and % reach sbatch intact
+// (checked against a real sbatch by cmd.TestSweepSlurmBackend's folder with a space); line breaks
+// and backslashes, which a directive cannot carry, are refused by Check.
+func TestSlurmScriptQuotesPaths(t *testing.T) {
+	o := SlurmOptions{Exe: "/b", Dir: `/data/my "sweep" 100%`, WorkDir: "/home/u v", Cells: 1, Indices: []int{0}}
+	s := o.Script()
+	for _, frag := range []string{
+		"#SBATCH --output=\"/data/my \\\"sweep\\\" 100%%/slurm/%A_%a.out\"\n",
+		"#SBATCH --chdir=\"/home/u v\"\n",
+	} {
+		if !strings.Contains(s, frag) {
+			t.Errorf("script lacks %q:\n%s", frag, s)
+		}
+	}
+	if err := o.Check(); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	for _, dir := range []string{"/data/a\nb", `/data/a\b`} {
+		o.Dir = dir
+		if err := o.Check(); err == nil || !strings.Contains(err.Error(), "cannot carry") {
+			t.Errorf("Check with folder %q: %v", dir, err)
 		}
 	}
 }

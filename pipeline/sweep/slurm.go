@@ -83,8 +83,10 @@ func (o SlurmOptions) Script() string {
 	if o.Partition != "" {
 		opt("--partition=%s", o.Partition)
 	}
-	opt("--output=%s", filepath.Join(o.Dir, SlurmDir, "%A_%a.out"))
-	opt("--chdir=%s", o.WorkDir)
+	// A directive's value in double quotes may hold spaces and (escaped) double quotes; in the
+	// output file name % starts a pattern, so the folder's own % is written %%.
+	opt("--output=%s", directiveQuote(strings.ReplaceAll(filepath.Join(o.Dir, SlurmDir), "%", "%%")+"/%A_%a.out"))
+	opt("--chdir=%s", directiveQuote(o.WorkDir))
 	opt("--export=ALL")
 	for _, e := range o.Extra {
 		opt("%s", e)
@@ -98,6 +100,26 @@ func (o SlurmOptions) Script() string {
 	return b.String()
 }
 
+// directiveQuote double-quotes s for an #SBATCH line, escaping its double quotes.
+func directiveQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
+
+// Check reports, in one error, the paths that an #SBATCH directive cannot carry: a line break
+// ends the directive, and sbatch does not read a backslash in one back as written (measured
+// with Slurm 22.05: the job fails). The dry run and Submit call it, so that a sweep folder
+// sbatch would refuse is caught before anything is submitted.
+func (o SlurmOptions) Check() error {
+	var bad []string
+	for _, p := range []struct{ what, path string }{{"sweep folder", o.Dir}, {"working folder", o.WorkDir}} {
+		if i := strings.IndexAny(p.path, "\n\r\x00\\"); i >= 0 {
+			bad = append(bad, fmt.Sprintf("the %s %q contains %q", p.what, p.path, p.path[i:i+1]))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("slurm: %s, which an #SBATCH line cannot carry: use a folder without line breaks or backslashes", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
 // quote single-quotes s for bash.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
@@ -107,6 +129,9 @@ func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + 
 func Submit(ctx context.Context, o SlurmOptions, wait bool) (jobID string, err error) {
 	if len(o.Indices) == 0 {
 		return "", fmt.Errorf("slurm: no cells to submit")
+	}
+	if err := o.Check(); err != nil {
+		return "", err
 	}
 	dir := filepath.Join(o.Dir, SlurmDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
