@@ -156,7 +156,7 @@ func runSweep(cmd *cobra.Command, o *options, so *sweepOptions) error {
 	if err := sweep.Check(dir, recorded, rec); err != nil {
 		added, xerr := sweep.Extends(dir, *recorded, rec)
 		switch {
-		case !so.extend && xerr == nil:
+		case !so.extend && xerr == nil && added > 0:
 			return fmt.Errorf("%w\nthe grid keeps every recorded cell and adds %d: rerun with --extend to add them", err, added)
 		case !so.extend:
 			return err

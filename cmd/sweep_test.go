@@ -473,3 +473,53 @@ func TestSweepRetriesCellFailedInFirstEpoch(t *testing.T) {
 		t.Errorf("slurm rerun with a failed cell: %v, want the failure reported\n%s", err, out)
 	}
 }
+
+// TestSweepRecordDamaged: an empty, truncated or tampered sweep.yaml is named as such by a
+// rerun and by status (which exits non-zero), never blamed on changed defaults with advice to
+// --extend; a cell name that would leave the folder is refused; a rerun whose cells differ
+// without any added one is not told to --extend.
+func TestSweepRecordDamaged(t *testing.T) {
+	grid := tinyGrid(t, 2, "grid:\n  seed: [1, 2]\n")
+	dir := filepath.Join(t.TempDir(), "sweep")
+	if _, err := execute(t, "sweep", "--grid", grid, "--out", dir, "--dry-run"); err != nil {
+		t.Fatal(err)
+	}
+	cells := planGrid(t, grid)
+	spec, err := loadSpec(&sweepOptions{grid: grid}, nil, configKeys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sweep.WriteRecord(dir, sweep.NewRecord(spec, cells)); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := os.ReadFile(filepath.Join(dir, sweep.RecordFile))
+	for name, content := range map[string]string{
+		"empty":     "",
+		"truncated": string(good[:strings.Index(string(good), "cells:")]),
+		"escape":    strings.Replace(string(good), cells[0].Name, "../../escape", 1),
+	} {
+		os.WriteFile(filepath.Join(dir, sweep.RecordFile), []byte(content), 0o644)
+		want := "lists no cells"
+		if name == "escape" {
+			want = `"../../escape": want the name of a folder inside the sweep folder`
+		}
+		for _, args := range [][]string{{"sweep", "--grid", grid, "--out", dir, "--dry-run"}, {"sweep", "status", dir}} {
+			out, err := execute(t, args...)
+			if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "--extend") {
+				t.Errorf("%s sweep.yaml, %s: %v, want %q\n%s", name, args[1], err, want, out)
+			}
+		}
+	}
+
+	// The recorded epochs edited by hand: the grid differs from the record, no cell is added,
+	// so no advice to --extend.
+	edited := strings.Replace(string(good), "epochs: 2", "epochs: 3", 1)
+	if edited == string(good) {
+		t.Fatalf("sweep.yaml has no \"epochs: 2\":\n%s", good)
+	}
+	os.WriteFile(filepath.Join(dir, sweep.RecordFile), []byte(edited), 0o644)
+	if _, err := execute(t, "sweep", "--grid", grid, "--out", dir, "--dry-run"); err == nil || !strings.Contains(err.Error(), "sweep.yaml has 3, the grid has 2") ||
+		strings.Contains(err.Error(), "--extend") || strings.Contains(err.Error(), "adds 0") {
+		t.Errorf("hand-edited sweep.yaml: %v, want the differences without --extend advice", err)
+	}
+}

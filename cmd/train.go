@@ -196,7 +196,7 @@ var runFiles = []string{pipeline.ConfigFile, pipeline.CheckpointFile, pipeline.M
 // nothing of it mixes with the new run). It returns the folder's lock, which the caller holds
 // for the whole run.
 func prepareRunFolder(cfg pipeline.Config, force bool) (_ *runfolder.Lock, err error) {
-	if !validName(cfg.Name) {
+	if !runfolder.PlainName(cfg.Name) {
 		return nil, fmt.Errorf("name %q must be a plain name (one folder: no '/' or '\\', not '.' or '..')", cfg.Name)
 	}
 	out := filepath.Clean(cfg.Out)
@@ -244,12 +244,6 @@ func prepareRunFolder(cfg pipeline.Config, force bool) (_ *runfolder.Lock, err e
 		}
 	}
 	return held, nil
-}
-
-// validName reports whether s names one folder: not empty, not "." or "..", without a path
-// separator or NUL (sweep cells are named like "method=p-sgd_budget=0.3_1a2b3c").
-func validName(s string) bool {
-	return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, "/\\\x00")
 }
 
 // completedRun reports whether dir holds a finished run, with a message saying so.

@@ -60,16 +60,33 @@ func ParseRecord(raw map[string]any, keys map[string]any) (Record, error) {
 	}
 	r := Record{Spec: spec}
 	list, _ := raw["cells"].([]any)
+	if len(list) == 0 {
+		return r, fmt.Errorf("%s lists no cells: it is empty, cut short or damaged (budgetrain writes every cell of the grid into it); "+
+			"restore it (from git or a backup), or rerun the grid into a new folder", RecordFile)
+	}
+	var bad []string
 	for i, e := range list {
 		m, ok := asMap(e)
 		if !ok {
-			return r, fmt.Errorf("%s: cells[%d]: want a map, got %v", RecordFile, i, e)
+			bad = append(bad, fmt.Sprintf("cells[%d]: want a map, got %v", i, e))
+			continue
 		}
-		ref := CellRef{Index: i, Name: fmt.Sprint(m["name"]), Hash: fmt.Sprint(m["hash"])}
+		name, _ := m["name"].(string)
+		hash, _ := m["hash"].(string)
+		ref := CellRef{Index: i, Name: name, Hash: hash}
 		if n, ok := m["steps"].(int); ok {
 			ref.Steps = n
 		}
+		if !runfolder.PlainName(name) {
+			bad = append(bad, fmt.Sprintf("cells[%d].name %q: want the name of a folder inside the sweep folder (no path separators, not . or ..)", i, name))
+		}
+		if hash == "" {
+			bad = append(bad, fmt.Sprintf("cells[%d].hash: missing", i))
+		}
 		r.Cells = append(r.Cells, ref)
+	}
+	if len(bad) > 0 {
+		return r, fmt.Errorf("%s is damaged:\n  %s", RecordFile, strings.Join(bad, "\n  "))
 	}
 	return r, nil
 }
@@ -151,7 +168,7 @@ func Diff(recorded, now Record) []string {
 	cellDiff(recorded.Cells, inNow, "in sweep.yaml, not in the grid")
 	cellDiff(now.Cells, inRec, "in the grid, not in sweep.yaml")
 	if settings == 0 && len(d) > 0 {
-		d = append(d, "(the grid is the same but its cells resolve differently: the configuration defaults or keys changed since sweep.yaml was written; use a new folder)")
+		d = append(d, "(the grid is the same but its cells resolve differently: the configuration defaults or keys changed since sweep.yaml was written, or sweep.yaml was edited by hand; use a new folder)")
 	}
 	return d
 }
