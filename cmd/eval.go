@@ -55,8 +55,15 @@ func newEvalCommand(o *options) *cobra.Command {
 					source = fmt.Sprintf("ONNX export of run %q", e.run)
 				}
 			}
+			if e.threads < 0 {
+				return fmt.Errorf("eval: --threads (%d) must be >= 0 (0 = one per CPU)", e.threads)
+			}
+			threads, note := pipeline.Threads(e.threads)
+			if note != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "eval: "+note)
+			}
 			// The model is opened before the test set is read, so that a bad file fails at once.
-			s, err := ort.OpenBytes(model, e.threads)
+			s, err := ort.OpenBytes(model, threads)
 			if err != nil {
 				return fmt.Errorf("eval: %s: %w", source, err)
 			}
@@ -81,7 +88,7 @@ func newEvalCommand(o *options) *cobra.Command {
 	f.StringVar(&e.dir, "data-dir", "", "folder of the dataset files (default: the dataset's default location)")
 	f.BoolVar(&e.asJSON, "json", false, "print the result as JSON")
 	f.IntVar(&e.batch, "batch", 500, "evaluation batch size")
-	f.IntVar(&e.threads, "threads", 0, "onnxruntime intra-op threads (0 = one per core)")
+	f.IntVar(&e.threads, "threads", 0, "onnxruntime intra-op threads (0 = one per CPU; more than the CPUs is capped there)")
 	return c
 }
 

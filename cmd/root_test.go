@@ -3,8 +3,10 @@ package cmd
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -139,6 +141,16 @@ func TestTrainExportEvalInProcess(t *testing.T) {
 	}
 	if _, err := execute(t, "eval", "--model", filepath.Join(out, "nope.onnx")); err == nil || !strings.Contains(err.Error(), "nope.onnx") {
 		t.Errorf("missing model: %v", err)
+	}
+	// More threads than CPUs are capped there, with a note; 2^31 does not wrap around.
+	for _, n := range []string{"1000", "2147483648"} {
+		_, stderr, err := executeCommand(t, "eval", "--model", onnxPath, "--data-dir", fixture, "--threads", n)
+		if want := fmt.Sprintf("threads %s capped at this machine's %d CPUs", n, runtime.NumCPU()); err != nil || !strings.Contains(stderr, want) {
+			t.Errorf("eval --threads %s: %v, stderr %q, want %q", n, err, stderr, want)
+		}
+	}
+	if _, err := execute(t, "eval", "--model", onnxPath, "--data-dir", fixture, "--threads", "-1"); err == nil || !strings.Contains(err.Error(), "--threads (-1)") {
+		t.Errorf("eval --threads -1: %v", err)
 	}
 }
 

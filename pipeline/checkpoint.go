@@ -308,7 +308,7 @@ func (t *Trainer) finalEval(m *EpochMetrics) error {
 	if err := onnx.WriteFileAtomic(onnxPath, b); err != nil {
 		return fmt.Errorf("write %s: %w", onnxPath, err)
 	}
-	res, err := EvalONNXBytes(b, t.Test, c.Train.EvalBatchSize, c.Threads)
+	res, err := EvalONNXBytes(b, t.Test, c.Train.EvalBatchSize, t.threads)
 	if err != nil {
 		return fmt.Errorf("evaluate %s with onnxruntime: %w", onnxPath, err)
 	}

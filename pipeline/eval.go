@@ -103,7 +103,7 @@ func (t *Trainer) EvalONNX(d *data.Dataset) (ort.Result, error) {
 	if err != nil {
 		return ort.Result{}, err
 	}
-	return EvalONNXBytes(b, d, t.Cfg.Train.EvalBatchSize, t.Cfg.Threads)
+	return EvalONNXBytes(b, d, t.Cfg.Train.EvalBatchSize, t.threads)
 }
 
 // EvalONNXBytes scores a serialised ONNX classifier on d.

@@ -29,6 +29,7 @@ import (
 // goroutine that built it (locked to its OS thread).
 type Trainer struct {
 	Cfg         Config
+	threads     int // libtorch and onnxruntime threads: Cfg.Threads resolved by Threads
 	Info        data.Info
 	Train, Test *data.Dataset
 	Device      gotch.Device
@@ -158,10 +159,11 @@ func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
 	if t.Device, err = DeviceFor(cfg.Device); err != nil {
 		return nil, err
 	}
-	threads := cfg.Threads
-	if threads <= 0 {
-		threads = runtime.NumCPU()
+	threads, note := Threads(cfg.Threads)
+	if note != "" {
+		fmt.Fprintln(t.Log, note)
 	}
+	t.threads = threads
 	torchx.SetNumThreads(threads)
 	torchx.ManualSeed(int64(cfg.Seed))
 
