@@ -31,9 +31,17 @@ func maxInflated(n int) int64 { return int64(n)*maxInflateRatio + 1<<16 }
 // isGzip reports whether b starts with the gzip magic number 1f 8b.
 func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
 
-// readFile reads a whole file, returning errors that name the file. A file
-// larger than MaxBytes is refused before it is read.
+// readFile reads a whole file, returning errors that name the file. Only a regular file (or a
+// link to one) is read, and only within the size it has when opened: a FIFO would block the
+// open forever and a device such as /dev/zero never ends. A file larger than MaxBytes is
+// refused before it is read.
 func readFile(path string) ([]byte, error) {
+	// Stat before opening: opening a FIFO blocks until something writes to it.
+	if fi, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("read %q: %w", path, err)
+	} else if err := regular(path, fi); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %q: %w", path, err)
@@ -43,29 +51,44 @@ func readFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %q: %w", path, err)
 	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("read %q: is a directory, want a file", path)
+	if err := regular(path, fi); err != nil { // replaced between the two looks
+		return nil, err
 	}
 	if err := checkSize(path, "file", fi.Size()); err != nil {
 		return nil, err
 	}
-	if fi.Mode().IsRegular() {
-		// Exactly the size seen: bytes appended while reading are not read.
-		b := make([]byte, fi.Size())
-		if _, err := io.ReadFull(f, b); err != nil {
-			return nil, fmt.Errorf("read %q: %d bytes expected: %w", path, fi.Size(), err)
-		}
-		return b, nil
-	}
-	// A pipe or device has no size: read at most one byte past the limit.
-	b, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %q: %w", path, err)
-	}
-	if err := checkSize(path, "file", int64(len(b))); err != nil {
-		return nil, err
+	// Exactly the size seen: bytes appended while reading are not read.
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("read %q: %d bytes expected: %w", path, fi.Size(), err)
 	}
 	return b, nil
+}
+
+// regular returns an error naming path unless fi is a regular file.
+func regular(path string, fi os.FileInfo) error {
+	switch m := fi.Mode(); {
+	case m.IsDir():
+		return fmt.Errorf("read %q: is a directory, want a file", path)
+	case !m.IsRegular():
+		return fmt.Errorf("read %q: is a %s, want a regular file", path, kind(m))
+	}
+	return nil
+}
+
+// kind names a file mode that is not a regular file or a directory.
+func kind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe (FIFO)"
+	case m&os.ModeCharDevice != 0:
+		return "character device"
+	case m&os.ModeDevice != 0:
+		return "device"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file (" + m.String() + ")"
 }
 
 // checkSize returns an error naming the file if n bytes of what exceed
