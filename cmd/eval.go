@@ -15,7 +15,7 @@ import (
 type evalOptions struct {
 	model, run, weights, arch, dataset, dir string
 	asJSON                                  bool
-	batch, threads                          int
+	batch, threads, imageSize               int
 }
 
 func newEvalCommand(o *options) *cobra.Command {
@@ -32,7 +32,7 @@ func newEvalCommand(o *options) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var model []byte
 			var err error
-			dataset := e.dataset
+			dataset, imageSize := e.dataset, e.imageSize
 			source := fmt.Sprintf("model %q", e.model) // names the model in errors
 			switch {
 			case e.model != "":
@@ -49,6 +49,9 @@ func newEvalCommand(o *options) *cobra.Command {
 				}
 				if e.run != "" && !cmd.Flags().Changed("dataset") {
 					dataset = cfg.Dataset.Name
+				}
+				if e.run != "" && !cmd.Flags().Changed("image-size") {
+					imageSize = cfg.Dataset.ImageSize
 				}
 				source = fmt.Sprintf("ONNX export of %q", e.weights)
 				if e.run != "" {
@@ -68,7 +71,9 @@ func newEvalCommand(o *options) *cobra.Command {
 				return fmt.Errorf("eval: %s: %w", source, err)
 			}
 			defer s.Close()
-			_, _, test, err := pipeline.LoadData(pipeline.DatasetConfig{Name: dataset, Dir: e.dir})
+			progress, endBar := loadBars(cmd.ErrOrStderr())
+			_, _, test, err := pipeline.LoadDataWith(pipeline.DatasetConfig{Name: dataset, Dir: e.dir, ImageSize: imageSize}, progress)
+			endBar()
 			if err != nil {
 				return err
 			}
@@ -89,6 +94,7 @@ func newEvalCommand(o *options) *cobra.Command {
 	f.BoolVar(&e.asJSON, "json", false, "print the result as JSON")
 	f.IntVar(&e.batch, "batch", 500, "evaluation batch size")
 	f.IntVar(&e.threads, "threads", 0, "onnxruntime intra-op threads (0 = one per CPU; more than the CPUs is capped there)")
+	f.IntVar(&e.imageSize, "image-size", 0, "image folders: resize and centre-crop every image to this size, as dataset.image_size (default: the run's with --run, else 0 = as they are)")
 	return c
 }
 

@@ -73,6 +73,8 @@ func keyCases(dir string) map[string]keyCase {
 		"dataset.val_samples": {val: 30, needs: map[string]any{"dataset.validation": true},
 			check: is("validation images", func(tr *pipeline.Trainer) any { return tr.Test.N }, 30)},
 		"dataset.val_seed": {val: uint64(0), needs: map[string]any{"dataset.validation": true, "dataset.val_samples": 20}},
+		"dataset.image_size": {val: 8, needs: map[string]any{"dataset.name": "imagefolder", "dataset.dir": filepath.Join("..", "testdata", "imagefolder"), "train.batch_size": 4},
+			check: is("image size", func(tr *pipeline.Trainer) any { return [3]int{tr.Train.H, tr.Train.W, tr.Test.H} }, [3]int{8, 8, 8})},
 
 		"model.name": {val: "test-tiny"},
 
@@ -342,7 +344,11 @@ func TestEveryKeyPrecedence(t *testing.T) {
 		for i, lo := range srcs {
 			for _, hi := range srcs[i+1:] {
 				for _, vals := range [][2]any{{cases[k].val, def[k]}, {def[k], cases[k].val}} {
-					cfg, err := resolveWith(t, dir, setting{k, vals[0], lo}, setting{k, vals[1], hi})
+					ss := []setting{{k, vals[0], lo}, {k, vals[1], hi}}
+					for nk, nv := range cases[k].needs { // settings the test value is valid with only
+						ss = append(ss, setting{nk, nv, fromFile})
+					}
+					cfg, err := resolveWith(t, dir, ss...)
 					if err != nil {
 						t.Errorf("%s: %s %v, %s %v: %v", k, lo, vals[0], hi, vals[1], err)
 						continue

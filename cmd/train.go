@@ -113,7 +113,9 @@ func runTrain(ctx context.Context, cfg pipeline.Config, resume string, stdout, s
 		return err
 	}
 	fmt.Fprintf(stdout, "resolved config:\n%s\n", indent(string(y)))
-	t, err := pipeline.NewTrainer(cfg, stdout)
+	progress, endBar := loadBars(stderr)
+	t, err := pipeline.NewTrainerWith(cfg, stdout, progress)
+	endBar()
 	if err != nil {
 		return err
 	}

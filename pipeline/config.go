@@ -42,6 +42,10 @@ type DatasetConfig struct {
 	Validation bool   `mapstructure:"validation" yaml:"validation"`
 	ValSamples int    `mapstructure:"val_samples" yaml:"val_samples"` // held-out images (0 = the dataset's default)
 	ValSeed    uint64 `mapstructure:"val_seed" yaml:"val_seed"`       // seed of the split (42 as in the paper)
+	// ImageSize S > 0 resizes every image of an image folder (imagefolder, mini-imagenet) so
+	// that its shorter side is S and crops its centre S×S (data.FolderOptions.ImageSize);
+	// 0 keeps the images as they are, which must then all have one size.
+	ImageSize int `mapstructure:"image_size" yaml:"image_size"`
 }
 
 // ModelConfig selects the architecture.
@@ -79,7 +83,7 @@ type TrainConfig struct {
 // user changes the fields it needs. Nothing fills zero fields later, so an explicit 0, false or
 // "" is used as given (weight decay 0, momentum 0 and seed 0 are real settings) and checked by
 // Validate. The zero values with a meaning of their own are documented on the fields (threads,
-// dataset.dir, train_limit, test_limit, val_samples, log_selection); sampler.sb_beta's default
+// dataset.dir, train_limit, test_limit, val_samples, image_size, log_selection); sampler.sb_beta's default
 // is negative, "derive β from the budget", so that 0 is a β like any other.
 func DefaultConfig() Config {
 	c := Config{
@@ -162,6 +166,11 @@ func (c *Config) Problems() []string {
 	}
 	if c.Dataset.TestLimit < 0 {
 		bad("dataset.test_limit (%d) must be >= 0", c.Dataset.TestLimit)
+	}
+	if c.Dataset.ImageSize < 0 {
+		bad("dataset.image_size (%d) must be >= 0 (0 = keep each image's size)", c.Dataset.ImageSize)
+	} else if info, err := data.Lookup(c.Dataset.Name); err == nil && c.Dataset.ImageSize > 0 && !info.Folder {
+		bad("dataset.image_size (%d) applies to image folders (imagefolder, mini-imagenet) only, not %s, whose images have one size", c.Dataset.ImageSize, c.Dataset.Name)
 	}
 	if !slices.Contains(models.Names(), c.Model.Name) {
 		bad("model.name (%q) is unknown (known: %s)", c.Model.Name, strings.Join(models.Names(), ", "))

@@ -88,8 +88,19 @@ func DeviceFor(name string) (gotch.Device, error) {
 	}
 }
 
+// LoadProgress reports the decoding of a split of an image folder ("train" or "test"): done of
+// total images, done increasing by one each call. Only image folders report it.
+type LoadProgress func(split string, done, total int)
+
 // LoadData reads the training and test sets of the config, applying the limits.
 func LoadData(c DatasetConfig) (info data.Info, train, test *data.Dataset, err error) {
+	return LoadDataWith(c, nil)
+}
+
+// LoadDataWith is LoadData that reports the decoding of image folders to progress (nil = no
+// report). An image folder is resized to dataset.image_size, and the train and test limits are
+// applied while it is read, so that only the images used are decoded.
+func LoadDataWith(c DatasetConfig, progress LoadProgress) (info data.Info, train, test *data.Dataset, err error) {
 	if info, err = data.Lookup(c.Name); err != nil {
 		return info, nil, nil, err
 	}
@@ -97,10 +108,17 @@ func LoadData(c DatasetConfig) (info data.Info, train, test *data.Dataset, err e
 	if dir == "" {
 		dir = data.DefaultDir(c.Name)
 	}
-	if train, err = data.Load(c.Name, dir, true); err != nil {
+	opts := func(split string, limit int) data.FolderOptions {
+		o := data.FolderOptions{ImageSize: c.ImageSize, Limit: limit}
+		if progress != nil {
+			o.Progress = func(done, total int) { progress(split, done, total) }
+		}
+		return o
+	}
+	if train, err = data.LoadWith(c.Name, dir, true, opts("train", c.TrainLimit)); err != nil {
 		return info, nil, nil, err
 	}
-	if test, err = data.Load(c.Name, dir, false); err != nil {
+	if test, err = data.LoadWith(c.Name, dir, false, opts("test", c.TestLimit)); err != nil {
 		return info, nil, nil, err
 	}
 	train = limit(train, c.TrainLimit)
@@ -140,6 +158,12 @@ func limit(d *data.Dataset, n int) *data.Dataset {
 // NewTrainer validates the config, loads the data, builds model, optimizer, sampler and input
 // pipeline. It seeds libtorch and sets its thread count.
 func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
+	return NewTrainerWith(cfg, log, nil)
+}
+
+// NewTrainerWith is NewTrainer reporting the decoding of an image folder to progress (nil =
+// no report; cmd draws a bar with it).
+func NewTrainerWith(cfg Config, log io.Writer, progress LoadProgress) (*Trainer, error) {
 	if log == nil {
 		log = io.Discard
 	}
@@ -148,7 +172,7 @@ func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
 	}
 	t := &Trainer{Cfg: cfg, Log: log}
 	var err error
-	if t.Info, t.Train, t.Test, err = LoadData(cfg.Dataset); err != nil {
+	if t.Info, t.Train, t.Test, err = LoadDataWith(cfg.Dataset, progress); err != nil {
 		return nil, err
 	}
 	t.Cfg.Sampler.N = t.Train.N

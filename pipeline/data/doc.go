@@ -8,7 +8,9 @@
 //   - IDX (MNIST, Fashion-MNIST), gzipped or raw: ReadIDX;
 //   - the CIFAR-10 and CIFAR-100 binary versions: ReadCIFAR10, ReadCIFAR100;
 //   - the SVHN "cropped digits" MATLAB v5 files: ReadSVHNMat;
-//   - a folder of PNG/JPEG images with one sub-folder per class: ReadImageFolder.
+//   - a folder of PNG/JPEG images with one sub-folder per class: ReadImageFolder,
+//     or ReadImageFolderWith to resize mixed sizes (FolderOptions.ImageSize),
+//     decode in parallel and report progress.
 //
 // Load dispatches on a dataset name and a directory laid out as the
 // official archives unpack; Lookup returns the normalisation constants,

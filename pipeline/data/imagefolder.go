@@ -11,8 +11,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // imageExts are the file name extensions ReadImageFolder reads; other files
@@ -25,75 +27,208 @@ var imageExts = []string{".png", ".jpg", ".jpeg"}
 // for 57 GB; the header is read first and such an image is refused.
 const maxImagePixels = 1 << 26
 
-// ReadImageFolder reads a directory with one sub-directory per class, as
-// torchvision's ImageFolder: the classes are the sorted sub-directory names
-// and label k means "in the k-th folder". Files are read in sorted order
-// within each class. PNG and JPEG files are decoded by content; every image
-// must have the same width and height, of at most 64 Mpx, and all of them
-// together at most MaxBytes as RGB. The result has C = 1 if every image is
-// greyscale and C = 3 (RGB, alpha dropped as PIL's convert("RGB") does)
-// otherwise. An empty class folder is an error, since it would silently
-// shift the labels of a split read from a sibling directory.
+// FolderOptions are the settings of ReadImageFolderWith. The zero value
+// reads every image at its own size, which must be the same for all, on
+// GOMAXPROCS goroutines, with PixelLimit as the memory bound.
+type FolderOptions struct {
+	// ImageSize S > 0 resizes every image so that its shorter side is S
+	// (aspect kept, the longer side ⌊L·S/shorter⌋, Catmull-Rom filter,
+	// antialiased when shrinking) and crops its centre S×S (offset
+	// (side−S)/2 rounded half to even): torchvision's Resize(S) then
+	// CenterCrop(S). 0 keeps every image's size, which must then be the
+	// same for all. The config key dataset.image_size.
+	ImageSize int
+	// Limit > 0 reads only the first Limit images (classes in order, files
+	// sorted within each): the first Limit images of the whole folder.
+	Limit int
+	// Workers is the number of goroutines decoding (0 = GOMAXPROCS). The
+	// result does not depend on it.
+	Workers int
+	// MaxPixelBytes bounds the decoded pixels, counted as RGB bytes
+	// (N × 3 × H × W), before anything is decoded: 0 = PixelLimit().
+	MaxPixelBytes int64
+	// Progress, when not nil, is called after each image is decoded with
+	// the number done and the total, on the calling goroutine, done
+	// increasing by one each call.
+	Progress func(done, total int)
+}
+
+// ReadImageFolder is ReadImageFolderWith with the zero FolderOptions: every
+// image must have the same size.
+func ReadImageFolder(dir string) (*Dataset, error) {
+	return ReadImageFolderWith(dir, FolderOptions{})
+}
+
+// ReadImageFolderWith reads a directory with one sub-directory per class,
+// as torchvision's ImageFolder: the classes are the sorted sub-directory
+// names and label k means "in the k-th folder". Files are read in sorted
+// order within each class, and image i of the result is the i-th file in
+// that order whatever the number of workers. PNG and JPEG files are decoded
+// by content; every image may have at most 64 Mpx, and the decoded pixels
+// of all of them at most o.MaxPixelBytes, checked from the file count and
+// the size (o.ImageSize, or the first image's) before any image is
+// decoded. With o.ImageSize 0 every image must have the first one's size.
+// The result has C = 1 if every image is greyscale and C = 3 (RGB, alpha
+// dropped as PIL's convert("RGB") does) otherwise. An empty class folder is
+// an error, since it would silently shift the labels of a split read from
+// a sibling directory. Of several bad files the error names the first in
+// that order.
 //
 // Symbolic links are followed, to class folders and to image files alike.
 // A link that is broken or part of a loop is an error naming it, and so
 // are two class folders that are the same directory (their images would
 // get two labels) or a class folder that is dir itself.
-func ReadImageFolder(dir string) (*Dataset, error) {
+func ReadImageFolderWith(dir string, o FolderOptions) (*Dataset, error) {
+	if o.ImageSize < 0 {
+		return nil, fmt.Errorf("read %q: image size must be >= 0, got %d", dir, o.ImageSize)
+	}
 	classes, err := classFolders(dir)
 	if err != nil {
 		return nil, err
 	}
-	files := make([][]string, len(classes))
-	total := 0
+	var paths []string
+	var labels []int
 	for label, class := range classes {
-		if files[label], err = imageFiles(filepath.Join(dir, class)); err != nil {
+		files, err := imageFiles(filepath.Join(dir, class))
+		if err != nil {
 			return nil, err
 		}
-		total += len(files[label])
-	}
-	d := &Dataset{C: 3, Classes: classes}
-	allGray := true
-	var first string
-	for label, paths := range files {
-		for _, path := range paths {
-			b, err := readFile(path)
-			if err != nil {
-				return nil, err
-			}
-			cfg, err := imageConfig(path, b, maxImagePixels)
-			if err != nil {
-				return nil, err
-			}
-			if first == "" {
-				first, d.H, d.W = path, cfg.Height, cfg.Width
-				need := int64(total) * int64(d.H) * int64(d.W) * 3
-				if err := checkSize(dir, fmt.Sprintf("pixels of %d images of %dx%d", total, d.W, d.H), need); err != nil {
-					return nil, err
-				}
-				d.Pix = make([]uint8, 0, need)
-			} else if cfg.Width != d.W || cfg.Height != d.H {
-				return nil, fmt.Errorf("read %q: mixed image sizes: %dx%d, want %dx%d as in %q",
-					path, cfg.Width, cfg.Height, d.W, d.H, first)
-			}
-			img, err := decodeImage(path, b, cfg)
-			if err != nil {
-				return nil, err
-			}
-			var gray bool
-			d.Pix, gray = appendRGB(d.Pix, img)
-			allGray = allGray && gray
-			d.Labels = append(d.Labels, label)
-			d.N++
+		paths = append(paths, files...)
+		for range files {
+			labels = append(labels, label)
 		}
 	}
-	if allGray {
+	if o.Limit > 0 && o.Limit < len(paths) {
+		paths, labels = paths[:o.Limit], labels[:o.Limit]
+	}
+	n, w, h := len(paths), o.ImageSize, o.ImageSize
+	if o.ImageSize == 0 {
+		b, err := readFile(paths[0])
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := imageConfig(paths[0], b, maxImagePixels)
+		if err != nil {
+			return nil, err
+		}
+		w, h = cfg.Width, cfg.Height
+	}
+	if err := checkPixelBytes(dir, n, w, h, o); err != nil {
+		return nil, err
+	}
+	d := &Dataset{N: n, H: h, W: w, C: 3, Classes: classes, Labels: labels, Pix: make([]uint8, n*h*w*3)}
+	gray := make([]bool, n)
+	err = forEachInOrder(n, o.Workers, o.Progress, func(i int) error {
+		path := paths[i]
+		b, err := readFile(path)
+		if err != nil {
+			return err
+		}
+		cfg, err := imageConfig(path, b, maxImagePixels)
+		if err != nil {
+			return err
+		}
+		if o.ImageSize == 0 && (cfg.Width != w || cfg.Height != h) {
+			return fmt.Errorf("read %q: mixed image sizes: %dx%d, want %dx%d as in %q; set dataset.image_size to resize every image to one size",
+				path, cfg.Width, cfg.Height, w, h, paths[0])
+		}
+		img, err := decodeImage(path, b, cfg)
+		if err != nil {
+			return err
+		}
+		// Each image appends into its own slot of d.Pix, so that workers
+		// never share bytes and the order is that of the files.
+		slot := d.Pix[i*h*w*3 : i*h*w*3 : (i+1)*h*w*3]
+		if o.ImageSize == 0 {
+			_, gray[i] = appendRGB(slot, img)
+		} else {
+			_, gray[i] = appendResizedRGB(slot, img, o.ImageSize)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(gray, false) {
 		for i := range d.N * d.H * d.W {
 			d.Pix[i] = d.Pix[3*i]
 		}
 		d.Pix, d.C = d.Pix[:d.N*d.H*d.W:d.N*d.H*d.W], 1
 	}
 	return d, nil
+}
+
+// checkPixelBytes refuses to decode n images of w×h pixels when their RGB
+// bytes exceed o.MaxPixelBytes (or PixelLimit()).
+func checkPixelBytes(dir string, n, w, h int, o FolderOptions) error {
+	limit, source := o.MaxPixelBytes, "FolderOptions.MaxPixelBytes"
+	if limit <= 0 {
+		limit, source = PixelLimit()
+	}
+	need := int64(n) * int64(w) * int64(h) * 3
+	if need <= limit {
+		return nil
+	}
+	return fmt.Errorf("read %q: %d images of %dx%d pixels need %.2f GiB as RGB bytes, more than the %.2f GiB limit (%s): "+
+		"set a smaller dataset.image_size or dataset.train_limit", dir, n, w, h, gib(need), gib(limit), source)
+}
+
+// forEachInOrder calls f(i) for i in [0, n) on up to workers goroutines
+// (0 = GOMAXPROCS), handing out indices in increasing order, and calls
+// progress (if not nil) on the calling goroutine after each call that
+// succeeded. After an error it hands out no more indices, waits for the
+// calls under way and returns the error of the smallest failing index:
+// every smaller index was handed out before it and has finished, so that
+// is the first failing index in order, whatever the number of workers.
+func forEachInOrder(n, workers int, progress func(done, total int), f func(i int) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(min(workers, n), 1)
+	type result struct {
+		i   int
+		err error
+	}
+	jobs := make(chan int)
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results <- result{i, f(i)}
+			}
+		}()
+	}
+	next, busy, done, errAt := 0, 0, 0, n
+	var err error
+	for (next < n && err == nil) || busy > 0 {
+		var send chan<- int
+		if next < n && err == nil {
+			send = jobs
+		}
+		select {
+		case send <- next:
+			next++
+			busy++
+		case r := <-results:
+			busy--
+			if r.err != nil {
+				if r.i < errAt {
+					errAt, err = r.i, r.err
+				}
+				continue
+			}
+			done++
+			if progress != nil && err == nil {
+				progress(done, n)
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return err
 }
 
 // classFolders returns the sorted sub-directory names of dir, following

@@ -133,7 +133,7 @@ func TestReadImageFolderRejectsBadInput(t *testing.T) {
 		want  []string
 	}{
 		{"MixedSizes", map[string]image.Image{"a/0.png": grayImage(4, 4, 0), "b/0.png": grayImage(4, 3, 0)}, nil,
-			[]string{filepath.Join("b", "0.png"), "mixed image sizes: 4x3, want 4x4", filepath.Join("a", "0.png")}},
+			[]string{filepath.Join("b", "0.png"), "mixed image sizes: 4x3, want 4x4", filepath.Join("a", "0.png"), "set dataset.image_size"}},
 		{"Undecodable", map[string]image.Image{"a/0.png": grayImage(2, 2, 0)}, map[string]string{"a/1.png": "garbage"},
 			[]string{filepath.Join("a", "1.png"), "undecodable image"}},
 		{"EmptyClass", map[string]image.Image{"a/0.png": grayImage(2, 2, 0)}, map[string]string{"b/readme.txt": "x"},
@@ -216,14 +216,56 @@ func TestReadImageFolderRefusesHugeDeclaredImage(t *testing.T) {
 	wantErr(t, err, path, "undecodable image")
 }
 
-// TestReadImageFolderRefusesMoreThanMaxBytes: the dataset's size is checked
-// from the first image's header and the file count before pixels are
-// allocated.
-func TestReadImageFolderRefusesMoreThanMaxBytes(t *testing.T) {
-	withMaxBytes(t, 50_000)
+// TestReadImageFolderRefusesMoreThanPixelLimit: the dataset's size is
+// checked from the first image's header (or the image size asked for) and
+// the file count before pixels are allocated, and the error states the
+// estimate, the count, the size and what to change.
+func TestReadImageFolderRefusesMoreThanPixelLimit(t *testing.T) {
 	dir := folder(t, map[string]image.Image{"a/0.png": grayImage(100, 100, 0), "b/0.png": grayImage(100, 100, 0)})
-	_, err := ReadImageFolder(dir)
-	wantErr(t, err, dir, "pixels of 2 images of 100x100 of 60000 bytes is larger than the 50000-byte limit")
+	_, err := ReadImageFolderWith(dir, FolderOptions{MaxPixelBytes: 50_000})
+	wantErr(t, err, dir, "2 images of 100x100 pixels need 0.00 GiB as RGB bytes, more than the 0.00 GiB limit (FolderOptions.MaxPixelBytes)",
+		"dataset.image_size", "dataset.train_limit")
+	// 2 × 3 × 64 × 64 = 24576 bytes fit after resizing, and exactly the limit fits.
+	d, err := ReadImageFolderWith(dir, FolderOptions{MaxPixelBytes: 24576, ImageSize: 64})
+	if err != nil || d.H != 64 || d.W != 64 {
+		t.Fatalf("resized to 64: %v, %+v", err, d)
+	}
+	_, err = ReadImageFolderWith(dir, FolderOptions{MaxPixelBytes: 24575, ImageSize: 64})
+	wantErr(t, err, "2 images of 64x64 pixels")
+	// The estimate is made before decoding: a folder of corrupt files over the limit gets the
+	// memory error, not a decoding one.
+	bad := t.TempDir()
+	writeFile(t, bad, "a/0.png", []byte("garbage"))
+	_, err = ReadImageFolderWith(bad, FolderOptions{MaxPixelBytes: 100, ImageSize: 8})
+	wantErr(t, err, "1 images of 8x8 pixels need")
+}
+
+func TestPixelLimitFromMeminfo(t *testing.T) {
+	for _, tc := range []struct {
+		name, meminfo string
+		want          int64
+		source        string
+	}{
+		{"Linux", "MemTotal:       16000000 kB\nMemFree:  100 kB\nMemAvailable:    8000000 kB\n", 8000000 << 10 / 4 * 3, "3/4 of the 7.6 GiB MemAvailable"},
+		{"NoLine", "MemTotal: 5 kB\n", FallbackPixelBytes, "no MemAvailable line"},
+		{"BadUnit", "MemAvailable: 5 MB\n", FallbackPixelBytes, `want "MemAvailable: N kB"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old := meminfoPath
+			meminfoPath = writeFile(t, t.TempDir(), "meminfo", []byte(tc.meminfo))
+			t.Cleanup(func() { meminfoPath = old })
+			got, source := PixelLimit()
+			if got != tc.want || !strings.Contains(source, tc.source) {
+				t.Errorf("PixelLimit() = %d, %q; want %d and a source saying %q", got, source, tc.want, tc.source)
+			}
+		})
+	}
+	old := meminfoPath
+	meminfoPath = "/nonexistent/meminfo"
+	t.Cleanup(func() { meminfoPath = old })
+	if got, source := PixelLimit(); got != FallbackPixelBytes || !strings.Contains(source, "FallbackPixelBytes") {
+		t.Errorf("without meminfo: %d, %q; want the fallback", got, source)
+	}
 }
 
 // symlinkOrSkip creates a symbolic link, skipping the test where the

@@ -11,8 +11,9 @@ import (
 )
 
 // loaders maps each dataset name to the function reading one split from a
-// directory laid out as the official archive unpacks.
-var loaders = map[string]func(dir string, train bool, info Info) (*Dataset, error){
+// directory laid out as the official archive unpacks. Only the image-folder
+// readers use the options.
+var loaders = map[string]func(dir string, train bool, info Info, o FolderOptions) (*Dataset, error){
 	"cifar10":       loadCIFAR10,
 	"cifar100":      loadCIFAR100,
 	"svhn":          loadSVHN,
@@ -39,9 +40,30 @@ var loaders = map[string]func(dir string, train bool, info Info) (*Dataset, erro
 //
 // The images must have the size and labels the class count of Lookup(name).
 func Load(name, dir string, train bool) (*Dataset, error) {
+	return LoadWith(name, dir, train, FolderOptions{})
+}
+
+// LoadWith is Load with the options of the image-folder reader
+// (ReadImageFolderWith) for the datasets read from image folders
+// (Info.Folder: imagefolder, mini-imagenet). o.ImageSize > 0 is the size
+// their images are resized and cropped to (mini-imagenet's then replaces
+// its 84×84), and an error for the other datasets, whose images have one
+// fixed size; o.Limit is applied while reading where the layout allows it
+// (dir/train and dir/test folders), and ignored otherwise (all of a flat
+// mini-imagenet folder is read, then split): the caller still cuts the
+// result to its limit.
+func LoadWith(name, dir string, train bool, o FolderOptions) (*Dataset, error) {
 	info, err := Lookup(name)
 	if err != nil {
 		return nil, err
+	}
+	if o.ImageSize != 0 {
+		if !info.Folder {
+			return nil, fmt.Errorf("load %s: image size %d given, but only image folders (imagefolder, mini-imagenet) are resized", name, o.ImageSize)
+		}
+		if info.H != 0 {
+			info.H, info.W = o.ImageSize, o.ImageSize
+		}
 	}
 	if dir == "" {
 		dir = DefaultDir(name)
@@ -49,7 +71,7 @@ func Load(name, dir string, train bool) (*Dataset, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("load %s: no directory given and no default directory for it", name)
 	}
-	d, err := loaders[name](dir, train, info)
+	d, err := loaders[name](dir, train, info, o)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}
@@ -98,7 +120,7 @@ func withClasses(d *Dataset, file string, classes []string) (*Dataset, error) {
 	return d, nil
 }
 
-func loadIDX(dir string, train bool, info Info) (*Dataset, error) {
+func loadIDX(dir string, train bool, info Info, _ FolderOptions) (*Dataset, error) {
 	prefix := splitName(train, "train", "t10k")
 	var paths [2]string
 	for i, kind := range []string{"-images-idx3-ubyte", "-labels-idx1-ubyte"} {
@@ -116,7 +138,7 @@ func loadIDX(dir string, train bool, info Info) (*Dataset, error) {
 	return withClasses(d, paths[1], info.Classes)
 }
 
-func loadCIFAR10(dir string, train bool, info Info) (*Dataset, error) {
+func loadCIFAR10(dir string, train bool, info Info, _ FolderOptions) (*Dataset, error) {
 	base, err := firstExisting(filepath.Join(dir, "data_batch_1.bin"), filepath.Join(dir, "cifar-10-batches-bin", "data_batch_1.bin"))
 	if err != nil {
 		return nil, err
@@ -132,7 +154,7 @@ func loadCIFAR10(dir string, train bool, info Info) (*Dataset, error) {
 	return ReadCIFAR10(files...)
 }
 
-func loadCIFAR100(dir string, train bool, info Info) (*Dataset, error) {
+func loadCIFAR100(dir string, train bool, info Info, _ FolderOptions) (*Dataset, error) {
 	file := splitName(train, "train.bin", "test.bin")
 	path, err := firstExisting(filepath.Join(dir, file), filepath.Join(dir, "cifar-100-binary", file))
 	if err != nil {
@@ -141,7 +163,7 @@ func loadCIFAR100(dir string, train bool, info Info) (*Dataset, error) {
 	return ReadCIFAR100(true, path)
 }
 
-func loadSVHN(dir string, train bool, info Info) (*Dataset, error) {
+func loadSVHN(dir string, train bool, info Info, _ FolderOptions) (*Dataset, error) {
 	path, err := firstExisting(filepath.Join(dir, splitName(train, "train", "test")+"_32x32.mat"))
 	if err != nil {
 		return nil, err
@@ -149,7 +171,7 @@ func loadSVHN(dir string, train bool, info Info) (*Dataset, error) {
 	return ReadSVHNMat(path)
 }
 
-func loadImageFolder(dir string, train bool, info Info) (*Dataset, error) {
+func loadImageFolder(dir string, train bool, info Info, o FolderOptions) (*Dataset, error) {
 	trainDir := filepath.Join(dir, "train")
 	testDir, err := firstExisting(filepath.Join(dir, "test"), filepath.Join(dir, "val"))
 	if err != nil {
@@ -168,17 +190,18 @@ func loadImageFolder(dir string, train bool, info Info) (*Dataset, error) {
 	if !slices.Equal(trainClasses, testClasses) {
 		return nil, fmt.Errorf("class folders differ: %q has %q, %q has %q", trainDir, trainClasses, testDir, testClasses)
 	}
-	return ReadImageFolder(splitName(train, trainDir, testDir))
+	return ReadImageFolderWith(splitName(train, trainDir, testDir), o)
 }
 
 // miniImageNetSeed is the data-split seed of spec §4.
 const miniImageNetSeed = 42
 
-func loadMiniImageNet(dir string, train bool, info Info) (*Dataset, error) {
+func loadMiniImageNet(dir string, train bool, info Info, o FolderOptions) (*Dataset, error) {
 	if _, err := os.Stat(filepath.Join(dir, "train")); err == nil {
-		return loadImageFolder(dir, train, info)
+		return loadImageFolder(dir, train, info, o)
 	}
-	all, err := ReadImageFolder(dir)
+	o.Limit = 0 // the split permutes all images: a limit applies after it
+	all, err := ReadImageFolderWith(dir, o)
 	if err != nil {
 		return nil, err
 	}

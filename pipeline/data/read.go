@@ -11,11 +11,13 @@ import (
 
 // MaxBytes is the largest number of bytes a reader allocates for one thing
 // it reads: the contents of one file, one decompressed stream or
-// compressed MAT-file variable, or the pixels of one dataset. Readers check
-// a size against it before allocating, so a file whose header declares an
-// absurd size gets an error instead of exhausting memory. The default,
-// 8 GiB, is six times the largest dataset budgetrain uses (mini-ImageNet,
-// 1.27 GB of pixels); raise it before reading a larger image folder.
+// compressed MAT-file variable, or the pixels of one dataset file (IDX,
+// CIFAR). Readers check a size against it before allocating, so a file
+// whose header declares an absurd size gets an error instead of exhausting
+// memory. The default, 8 GiB, is six times the largest dataset budgetrain
+// uses (mini-ImageNet, 1.27 GB of pixels). An image folder's pixels, whose
+// size comes from the file count rather than from one header, are bounded
+// by the memory available instead (PixelLimit, FolderOptions.MaxPixelBytes).
 var MaxBytes int64 = 8 << 30
 
 // maxInflateRatio bounds how many bytes one compressed byte can expand to.

@@ -18,7 +18,8 @@ var ErrUnknownDataset = errors.New("unknown dataset")
 // and Pad the zero padding of the random crop (spec §3.1). ValSamples is the
 // size of the class-balanced validation split (spec §4: 5000). Zero H, W, C
 // and nil Mean, Std or Classes mean "given by the data" (imagefolder; use
-// Dataset.MeanStd and Dataset.Classes).
+// Dataset.MeanStd and Dataset.Classes). Folder marks the datasets read
+// from folders of image files, whose images can be resized (FolderOptions).
 type Info struct {
 	Name       string
 	H, W, C    int
@@ -27,6 +28,7 @@ type Info struct {
 	Pad        int
 	Classes    []string
 	ValSamples int
+	Folder     bool
 }
 
 // infos is the dataset table. CIFAR-10/100, SVHN and mini-ImageNet follow
@@ -48,7 +50,7 @@ var infos = map[string]Info{
 		FlipProb: 0, Pad: 4, Classes: svhnClasses, ValSamples: 5000},
 	"mini-imagenet": {H: 84, W: 84, C: 3,
 		Mean: []float32{0.4728, 0.4487, 0.4031}, Std: []float32{0.2744, 0.2663, 0.2806},
-		FlipProb: 0.5, Pad: 4, ValSamples: 5000},
+		FlipProb: 0.5, Pad: 4, ValSamples: 5000, Folder: true},
 	"mnist": {H: 28, W: 28, C: 1,
 		Mean: []float32{0.1307}, Std: []float32{0.3081},
 		FlipProb: 0, Pad: 4, Classes: mnistClasses, ValSamples: 5000},
@@ -61,7 +63,7 @@ var infos = map[string]Info{
 	"fashion-mnist": {H: 28, W: 28, C: 1,
 		Mean: []float32{0.2860}, Std: []float32{0.3530},
 		FlipProb: 0, Pad: 4, Classes: fashionMNISTClasses, ValSamples: 5000},
-	"imagefolder": {FlipProb: 0.5, Pad: 4},
+	"imagefolder": {FlipProb: 0.5, Pad: 4, Folder: true},
 }
 
 // defaultDirs are directories where a system package installs a dataset.

@@ -15,6 +15,15 @@ import (
 // out of every random stream), and --jobs or a Slurm allocation sets them per machine.
 var HashIgnore = []string{"name", "out", "threads", "train.workers", "train.prefetch"}
 
+// HashOmitDefault are config keys added after sweeps were first recorded, each with the value
+// that keeps the behaviour from before it existed. A cell with that value hashes as if the key
+// did not exist, so that sweep folders recorded before it (and their cell names, which end in
+// the hash) stay valid: without this, adding a key renamed every cell and a rerun refused the
+// folder as a different grid.
+var HashOmitDefault = map[string]any{
+	"dataset.image_size": 0, // 0 = images as they are
+}
+
 // Resolved is a cell's configuration as the Resolver made it.
 type Resolved struct {
 	Config map[string]any // flat resolved configuration (dotted keys), hashed
@@ -73,11 +82,16 @@ func Plan(spec Spec, resolve Resolver) (cells []*Cell, dups int, err error) {
 }
 
 // Hash returns the first 8 hex digits of the SHA-256 of the canonical form (Canon) of config without
-// the HashIgnore keys.
+// the HashIgnore keys and the HashOmitDefault keys that have their value there.
 func Hash(config map[string]any) string {
 	m := maps.Clone(config)
 	for _, k := range HashIgnore {
 		delete(m, k)
+	}
+	for k, v := range HashOmitDefault {
+		if got, ok := m[k]; ok && Canon(got) == Canon(v) {
+			delete(m, k)
+		}
 	}
 	sum := sha256.Sum256([]byte(Canon(m)))
 	return hex.EncodeToString(sum[:4])

@@ -74,6 +74,28 @@ base: {model: {name: resnet8}, train.epochs: 4}
 	}
 }
 
+// TestHashOmitsKeysAddedLaterAtTheirOldValue: a key added after sweeps were recorded
+// (dataset.image_size) leaves the hash of a configuration that gives it its old behaviour
+// unchanged, so recorded sweep folders keep their cells; any other value changes the hash.
+func TestHashOmitsKeysAddedLaterAtTheirOldValue(t *testing.T) {
+	base := maps.Clone(testKeys)
+	for k := range HashOmitDefault {
+		delete(base, k)
+	}
+	h := Hash(base)
+	for k, v := range HashOmitDefault {
+		m := maps.Clone(base)
+		m[k] = v
+		if Hash(m) != h {
+			t.Errorf("%s = %v changed the hash", k, v)
+		}
+		m[k] = 16
+		if Hash(m) == h {
+			t.Errorf("%s = 16 kept the hash", k)
+		}
+	}
+}
+
 func TestHashIgnoresNamesAndThreadsOnly(t *testing.T) {
 	base := maps.Clone(testKeys)
 	h := Hash(base)
