@@ -23,7 +23,7 @@ build: deps
 DEMO_SETTINGS := --epochs 10 --set train.lr=0.2 --set train.weight_decay=5e-4 --set train.label_smoothing=0.1 --set train.eval_async=true
 demo: build
 	./$(BIN) train --name demo --out runs/demo --force $(DEMO_SETTINGS)
-	./$(BIN) eval --model runs/demo/model.onnx --dataset fashion-mnist
+	./$(BIN) eval --onnx runs/demo/model.onnx --dataset fashion-mnist
 
 # The paper's three claims on Fashion-MNIST with its pass structure (docs/reproduction.md): the
 # paper-fmnist-e200 grid, two cells at a time, then its report in runs/paper-fmnist-e200/report.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"budgetrain/models"
 	"budgetrain/onnx/ort"
 	"budgetrain/pipeline"
 
@@ -25,11 +26,14 @@ func newEvalCommand(o *options) *cobra.Command {
 		Short: "Evaluate an ONNX model (or a checkpoint, exported first) on a test set with onnxruntime alone",
 		Long: `Evaluate top-1 and per-class accuracy with onnxruntime, without libtorch.
 
-  budgetrain eval --model runs/demo/model.onnx --dataset fashion-mnist [--json]
+  budgetrain eval --onnx runs/demo/model.onnx --dataset fashion-mnist [--json]
   budgetrain eval --run runs/demo             # exports the checkpoint, then evaluates it
   budgetrain eval --weights model.pt --arch resnet8 --dataset fashion-mnist`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := noConfig(cmd, false, "it evaluates a finished model; choose the test set with --dataset, --data-dir and --image-size"); err != nil {
+				return err
+			}
 			var model []byte
 			var err error
 			dataset, imageSize := e.dataset, e.imageSize
@@ -37,15 +41,24 @@ func newEvalCommand(o *options) *cobra.Command {
 			switch {
 			case e.model != "":
 				if e.run != "" || e.weights != "" {
-					return fmt.Errorf("eval: give one of --model, --run or --weights")
+					return fmt.Errorf("eval: give one of --onnx, --run or --weights")
 				}
 				if model, err = os.ReadFile(e.model); err != nil {
 					return fmt.Errorf("eval: %w", err)
 				}
 			default:
 				var cfg pipeline.Config
-				if model, cfg, err = exportCheckpoint(e.run, e.weights, e.arch, e.dataset); err != nil {
-					return err
+				switch {
+				case e.run != "" && e.weights != "":
+					return fmt.Errorf("eval: give one of --onnx, --run or --weights")
+				case e.run == "" && e.weights == "":
+					return fmt.Errorf("eval: give --onnx FILE, --run DIR or --weights FILE --arch NAME")
+				case e.weights != "" && e.arch == "":
+					return fmt.Errorf("eval: --weights needs --arch (one of %v)", models.Names())
+				}
+				src := pipeline.ExportSource{Run: e.run, Weights: e.weights, Arch: e.arch, Dataset: e.dataset}
+				if model, cfg, err = pipeline.ExportCheckpoint(src); err != nil {
+					return fmt.Errorf("eval: %w", err)
 				}
 				if e.run != "" && !cmd.Flags().Changed("dataset") {
 					dataset = cfg.Dataset.Name
@@ -71,6 +84,9 @@ func newEvalCommand(o *options) *cobra.Command {
 				return fmt.Errorf("eval: %s: %w", source, err)
 			}
 			defer s.Close()
+			if trained := s.Metadata()["dataset"]; trained != "" && trained != dataset {
+				fmt.Fprintf(cmd.ErrOrStderr(), "eval: warning: the model was trained on %s (its metadata), evaluating it on %s\n", trained, dataset)
+			}
 			progress, endBar := loadBars(cmd.ErrOrStderr())
 			_, _, test, err := pipeline.LoadDataWith(pipeline.DatasetConfig{Name: dataset, Dir: e.dir, ImageSize: imageSize}, progress)
 			endBar()
@@ -85,7 +101,10 @@ func newEvalCommand(o *options) *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&e.model, "model", "", "ONNX model file")
+	f.StringVar(&e.model, "onnx", "", "ONNX model file")
+	// --model named the ONNX file before; in train and export it names an architecture.
+	f.StringVar(&e.model, "model", "", "ONNX model file (deprecated: use --onnx)")
+	f.MarkDeprecated("model", "use --onnx (--model names an architecture in train and export)")
 	f.StringVar(&e.run, "run", "", "run folder: export its checkpoint and evaluate it")
 	f.StringVar(&e.weights, "weights", "", "weights file (model.pt): export and evaluate it")
 	f.StringVar(&e.arch, "arch", "", "architecture of --weights")

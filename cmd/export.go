@@ -4,15 +4,11 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"budgetrain/internal/torchx"
 	"budgetrain/models"
 	"budgetrain/onnx"
 	"budgetrain/pipeline"
-	"budgetrain/pipeline/data"
 
 	"github.com/spf13/cobra"
-	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/nn"
 )
 
 type exportOptions struct {
@@ -32,7 +28,18 @@ hold mean, std and classes (JSON arrays), dataset, model, method, budget and aug
   budgetrain export --weights model.pt --model resnet8 --dataset fashion-mnist --onnx out.onnx`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, cfg, err := exportCheckpoint(e.run, e.weights, e.model, e.dataset)
+			if err := noConfig(cmd, false, "it exports a trained checkpoint as it was trained (--run, or --weights with --model and --dataset)"); err != nil {
+				return err
+			}
+			switch {
+			case e.run != "" && e.weights != "":
+				return fmt.Errorf("export: give either --run or --weights, not both")
+			case e.run == "" && e.weights == "":
+				return fmt.Errorf("export: give --run DIR or --weights FILE --model NAME")
+			case e.weights != "" && e.model == "":
+				return fmt.Errorf("export: --weights needs --model (one of %v)", models.Names())
+			}
+			b, cfg, err := pipeline.ExportCheckpoint(pipeline.ExportSource{Run: e.run, Weights: e.weights, Arch: e.model, Dataset: e.dataset})
 			if err != nil {
 				return err
 			}
@@ -57,51 +64,4 @@ hold mean, std and classes (JSON arrays), dataset, model, method, budget and aug
 	f.StringVar(&e.dataset, "dataset", "fashion-mnist", "dataset of --weights (sets channels, classes, mean and std)")
 	f.StringVar(&e.out, "onnx", "", "output file (default <run>/model.onnx)")
 	return c
-}
-
-// exportCheckpoint loads a checkpoint (from a run folder, or a weights file plus model and
-// dataset names) and returns its ONNX serialisation with the config it was trained with.
-func exportCheckpoint(run, weights, model, dataset string) ([]byte, pipeline.Config, error) {
-	cfg := pipeline.DefaultConfig()
-	switch {
-	case run != "" && weights != "":
-		return nil, cfg, fmt.Errorf("export: give either --run or --weights, not both")
-	case run != "":
-		ck, err := pipeline.ReadCheckpoint(run)
-		if err != nil {
-			return nil, cfg, err
-		}
-		if cfg, err = pipeline.ConfigFromMap(ck.Config); err != nil {
-			return nil, cfg, fmt.Errorf("checkpoint in %s: %w", run, err)
-		}
-		weights = filepath.Join(run, ck.Weights)
-	case weights != "":
-		if model == "" {
-			return nil, cfg, fmt.Errorf("export: --weights needs --model (one of %v)", models.Names())
-		}
-		cfg.Model.Name, cfg.Dataset.Name = model, dataset
-	default:
-		return nil, cfg, fmt.Errorf("export: give --run DIR or --weights FILE --model NAME")
-	}
-	info, err := data.Lookup(cfg.Dataset.Name)
-	if err != nil {
-		return nil, cfg, err
-	}
-	if info.C == 0 || len(info.Classes) == 0 || len(info.Mean) == 0 {
-		// image folders: shape, classes and statistics come from the training data
-		if info, _, _, err = pipeline.LoadData(cfg.Dataset); err != nil {
-			return nil, cfg, err
-		}
-	}
-	vs := nn.NewVarStore(gotch.CPU)
-	defer vs.Destroy()
-	m, err := pipeline.NewModel(vs, cfg, info)
-	if err != nil {
-		return nil, cfg, err
-	}
-	if err := torchx.LoadWeights(vs, weights); err != nil {
-		return nil, cfg, fmt.Errorf("export %s: %w", cfg.Model.Name, err)
-	}
-	b, err := pipeline.ExportModel(m, vs, info, cfg)
-	return b, cfg, err
 }

@@ -31,6 +31,9 @@ DIR/report for one DIR and to ./report for several.
   budgetrain report runs/a runs/b --out reports/ab --metric best`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
+			if err := noConfig(cmd, true, "it reads finished run folders (--out names the report folder)"); err != nil {
+				return err
+			}
 			out := o.out
 			if out == "" {
 				out = "report"

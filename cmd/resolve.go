@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"budgetrain/augment"
 	"budgetrain/pipeline"
+	"budgetrain/pipeline/runfolder"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/cobra"
@@ -19,6 +21,29 @@ import (
 // envReplacer turns a config key into the tail of its environment variable:
 // train.batch_size → BUDGETRAIN_TRAIN_BATCH_SIZE.
 var envReplacer = strings.NewReplacer(".", "_", "-", "_")
+
+// toolEnv are the BUDGETRAIN_ variables that are not config keys: read by scripts/deps.sh
+// (CACHE, CUDA), handed from a sweep to its train child (runfolder.LockEnv), or read by the GPU
+// check.
+var toolEnv = []string{EnvPrefix + "_CACHE", EnvPrefix + "_CUDA", runfolder.LockEnv, EnvPrefix + "_GPU_CHECK_DEVICE"}
+
+// unknownEnv lists the BUDGETRAIN_ variables of the environment that set no config key (a typo
+// would otherwise be ignored silently), one problem each.
+func unknownEnv(keys map[string]any) []string {
+	known := map[string]bool{}
+	for k := range keys {
+		known[envName(k)] = true
+	}
+	var out []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, EnvPrefix+"_") && !known[name] && !slices.Contains(toolEnv, name) {
+			out = append(out, fmt.Sprintf("environment %s: no config key of that name (BUDGETRAIN_<KEY> sets a key, with . and - as _: BUDGETRAIN_TRAIN_LR sets train.lr)", name))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // envName is the environment variable of a config key.
 func envName(key string) string {
@@ -48,6 +73,7 @@ func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeli
 	v.SetEnvKeyReplacer(envReplacer)
 	v.AllowEmptyEnv(true) // a variable that is set is a setting, even when empty
 	v.AutomaticEnv()
+	problems = append(problems, unknownEnv(def)...)
 	if o.config != "" {
 		v.SetConfigFile(o.config)
 		v.SetConfigType("yaml")
@@ -136,13 +162,23 @@ func (s sources) of(key string) string {
 	return "default"
 }
 
-// value renders the raw value of key as given (before decoding).
+// value renders the raw value of key as given (before decoding), cut to maxValue bytes: a
+// message must not echo a huge value back.
 func (s sources) value(key string) string {
+	var v string
 	if x, ok := s.v.Get(key).(string); ok {
-		return fmt.Sprintf("%q", x)
+		v = fmt.Sprintf("%q", x)
+	} else {
+		v = fmt.Sprintf("%v", s.v.Get(key))
 	}
-	return fmt.Sprintf("%v", s.v.Get(key))
+	if len(v) > maxValue {
+		v = fmt.Sprintf("%s… (%d bytes)", strings.ToValidUTF8(v[:maxValue], ""), len(v))
+	}
+	return v
 }
+
+// maxValue is the most of a value an error message shows.
+const maxValue = 80
 
 // decodeProblems turns mapstructure's errors into lines "key (value, from source): problem".
 func (s sources) decodeProblems(err error) []string {

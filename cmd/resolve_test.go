@@ -463,3 +463,28 @@ func TestExplicitZerosReachTheRunConfig(t *testing.T) {
 			saved.Seed, saved.Dataset.ValSeed, tc.WeightDecay, tc.Momentum, tc.FinalLR)
 	}
 }
+
+// TestUnknownEnvironmentAndHugeValues: a BUDGETRAIN_ variable that sets no key is an error
+// naming it (the tool's own variables are not); an unknown key with a huge value is reported
+// without echoing the value.
+func TestUnknownEnvironmentAndHugeValues(t *testing.T) {
+	t.Setenv("BUDGETRAIN_TRAIN_LRR", "0.1")
+	t.Setenv("BUDGETRAIN_CACHE", "/tmp/cache")
+	_, err := execute(t, "config")
+	if err == nil || !strings.Contains(err.Error(), "environment BUDGETRAIN_TRAIN_LRR: no config key") || strings.Contains(err.Error(), "BUDGETRAIN_CACHE") {
+		t.Errorf("unknown variable: %v", err)
+	}
+	os.Unsetenv("BUDGETRAIN_TRAIN_LRR")
+
+	path := filepath.Join(t.TempDir(), "huge.yaml")
+	huge := strings.Repeat("x", 1<<20)
+	os.WriteFile(path, []byte("train:\n  bogus: "+huge+"\n"), 0o644)
+	_, err = execute(t, "config", "--config", path)
+	if err == nil || !strings.Contains(err.Error(), "train.bogus") || !strings.Contains(err.Error(), "bytes)") || len(err.Error()) > 2000 {
+		n := 0
+		if err != nil {
+			n = len(err.Error())
+		}
+		t.Errorf("unknown key with a 1 MiB value: %d-byte error, want the key named and the value cut", n)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 
 	"budgetrain/pipeline"
 
@@ -66,4 +67,23 @@ func newRoot() (*cobra.Command, *options) {
 	root.AddCommand(newTrainCommand(o), newExportCommand(o), newEvalCommand(o), newConfigCommand(o), newDataCommand(o))
 	root.AddCommand(newSweepCommand(o), newReportCommand(o))
 	return root, o
+}
+
+// noConfig refuses the run-configuration flags (--config, --set, --seed, --device and, unless
+// keepOut, --out) and BUDGETRAIN_ config variables for a command that reads none of them, so that
+// a setting given there is not silently ignored. what says what the command works on instead.
+func noConfig(cmd *cobra.Command, keepOut bool, what string) error {
+	var given []string
+	for _, f := range []string{"config", "set", "seed", "device", "out"} {
+		if f == "out" && keepOut {
+			continue
+		}
+		if fl := cmd.Flags().Lookup(f); fl != nil && fl.Changed {
+			given = append(given, "--"+f)
+		}
+	}
+	if len(given) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s takes no run configuration (%s given): %s", cmd.Name(), strings.Join(given, ", "), what)
 }

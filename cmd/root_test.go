@@ -125,7 +125,7 @@ func TestTrainExportEvalInProcess(t *testing.T) {
 	if _, err := execute(t, "export", "--run", out, "--onnx", onnxPath); err != nil {
 		t.Fatal(err)
 	}
-	res, err := execute(t, "eval", "--model", onnxPath, "--data-dir", fixture, "--json")
+	res, err := execute(t, "eval", "--onnx", onnxPath, "--data-dir", fixture, "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,17 +139,34 @@ func TestTrainExportEvalInProcess(t *testing.T) {
 	if !strings.Contains(res2, "accuracy") {
 		t.Errorf("eval --run output:\n%s", res2)
 	}
-	if _, err := execute(t, "eval", "--model", filepath.Join(out, "nope.onnx")); err == nil || !strings.Contains(err.Error(), "nope.onnx") {
+	if _, err := execute(t, "eval", "--onnx", filepath.Join(out, "nope.onnx")); err == nil || !strings.Contains(err.Error(), "nope.onnx") {
 		t.Errorf("missing model: %v", err)
+	}
+	// The old --model still works (pflag notes the deprecation on stderr); run-configuration flags are refused,
+	// not ignored; a test set other than the model's gets a warning.
+	if _, err := execute(t, "eval", "--model", onnxPath, "--data-dir", fixture); err != nil {
+		t.Errorf("eval --model (deprecated for --onnx): %v", err)
+	}
+	for _, args := range [][]string{{"--set", "train.lr=0.1"}, {"--set", "bogus.key=1"}, {"--config", "x.yaml"}, {"--seed", "3"}} {
+		if _, err := execute(t, append([]string{"eval", "--onnx", onnxPath, "--data-dir", fixture}, args...)...); err == nil || !strings.Contains(err.Error(), "takes no run configuration") {
+			t.Errorf("eval %v: %v, want refused", args, err)
+		}
+	}
+	if _, stderr, err := executeCommand(t, "eval", "--onnx", onnxPath, "--data-dir", fixture, "--dataset", "mnist"); err != nil ||
+		!strings.Contains(stderr, "trained on fashion-mnist (its metadata), evaluating it on mnist") {
+		t.Errorf("eval on another dataset: %v, stderr %q", err, stderr)
+	}
+	if _, err := execute(t, "eval", "--weights", filepath.Join(out, "model.pt")); err == nil || !strings.Contains(err.Error(), "--weights needs --arch") {
+		t.Errorf("eval --weights without --arch: %v", err)
 	}
 	// More threads than CPUs are capped there, with a note; 2^31 does not wrap around.
 	for _, n := range []string{"1000", "2147483648"} {
-		_, stderr, err := executeCommand(t, "eval", "--model", onnxPath, "--data-dir", fixture, "--threads", n)
+		_, stderr, err := executeCommand(t, "eval", "--onnx", onnxPath, "--data-dir", fixture, "--threads", n)
 		if want := fmt.Sprintf("threads %s capped at this machine's %d CPUs", n, runtime.NumCPU()); err != nil || !strings.Contains(stderr, want) {
 			t.Errorf("eval --threads %s: %v, stderr %q, want %q", n, err, stderr, want)
 		}
 	}
-	if _, err := execute(t, "eval", "--model", onnxPath, "--data-dir", fixture, "--threads", "-1"); err == nil || !strings.Contains(err.Error(), "--threads (-1)") {
+	if _, err := execute(t, "eval", "--onnx", onnxPath, "--data-dir", fixture, "--threads", "-1"); err == nil || !strings.Contains(err.Error(), "--threads (-1)") {
 		t.Errorf("eval --threads -1: %v", err)
 	}
 }
@@ -207,11 +224,11 @@ func TestBadModelFilesGiveOneLineErrors(t *testing.T) {
 			[]string{`load weights "` + zipPT + `": file in archive is not in a subdirectory: hello.txt`}},
 		{"EvalTruncatedPT", []string{"eval", "--weights", truncPT, "--arch", "test-tiny", "--data-dir", fixture},
 			[]string{`load weights "` + truncPT + `"`, "PytorchStreamReader failed reading zip archive"}},
-		{"EvalGarbageONNX", []string{"eval", "--model", garbageONNX, "--data-dir", fixture},
+		{"EvalGarbageONNX", []string{"eval", "--onnx", garbageONNX, "--data-dir", fixture},
 			[]string{`model "` + garbageONNX + `"`, "not an ONNX model, or truncated?"}},
-		{"EvalEmptyONNX", []string{"eval", "--model", emptyONNX, "--data-dir", fixture},
+		{"EvalEmptyONNX", []string{"eval", "--onnx", emptyONNX, "--data-dir", fixture},
 			[]string{`model "` + emptyONNX + `"`, "empty model (0 bytes)"}},
-		{"EvalTruncatedONNX", []string{"eval", "--model", truncONNX, "--data-dir", fixture},
+		{"EvalTruncatedONNX", []string{"eval", "--onnx", truncONNX, "--data-dir", fixture},
 			[]string{`model "` + truncONNX + `"`, "not an ONNX model, or truncated?"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,7 +29,7 @@ echo "== 2. training throughput on CUDA"
 go test -count=1 -run '^$' -bench 'TrainStepCUDA' -benchtime 50x ./pipeline | grep -E 'Benchmark|ok|FAIL'
 echo "== 3. a run on CUDA, evaluated by onnxruntime"
 ./bin/budgetrain train --device cuda --name gpu-check --out "$out/run" --force --epochs 1 --budget 0.3
-./bin/budgetrain eval --model "$out/run/model.onnx" --dataset fashion-mnist --json > "$out/eval.json"
+./bin/budgetrain eval --onnx "$out/run/model.onnx" --dataset fashion-mnist --json > "$out/eval.json"
 torch_acc=$(sed -n 's/^ *"torch_test_acc": \([0-9.]*\).*/\1/p' "$out/run/summary.json")
 onnx_acc=$(sed -n 's/^ *"accuracy": \([0-9.]*\).*/\1/p' "$out/eval.json" | head -n1)
 echo "libtorch (CUDA) test accuracy $torch_acc, onnxruntime $onnx_acc"

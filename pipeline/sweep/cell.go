@@ -56,14 +56,21 @@ func Plan(spec Spec, resolve Resolver) (cells []*Cell, dups int, err error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	var errs []string
+	// One line per distinct problem, naming its first cell and how many more share it: a bad
+	// value in a large grid is one problem, not one per cell.
+	var msgs []string
+	first, count := map[string]string{}, map[string]int{}
 	seen := map[string]bool{}
 	for _, v := range vals {
 		settings := maps.Clone(spec.Base)
 		maps.Copy(settings, v)
 		r, err := resolve(settings)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("cell %s: %s", Canon(v), strings.ReplaceAll(err.Error(), "\n", "\n    ")))
+			m := err.Error()
+			if count[m] == 0 {
+				msgs, first[m] = append(msgs, m), Canon(v)
+			}
+			count[m]++
 			continue
 		}
 		h := Hash(r.Config)
@@ -74,7 +81,15 @@ func Plan(spec Spec, resolve Resolver) (cells []*Cell, dups int, err error) {
 		seen[h] = true
 		cells = append(cells, &Cell{Index: len(cells), Hash: h, Values: v, Settings: settings, Config: r.Config, Steps: r.Steps, Data: r.Data})
 	}
-	if len(errs) > 0 {
+	if len(msgs) > 0 {
+		errs := make([]string, len(msgs))
+		for i, m := range msgs {
+			who := "cell " + first[m]
+			if n := count[m]; n > 1 {
+				who = fmt.Sprintf("cell %s and %d more", first[m], n-1)
+			}
+			errs[i] = who + ": " + strings.ReplaceAll(m, "\n", "\n    ")
+		}
 		return nil, 0, errors.New(strings.Join(errs, "\n"))
 	}
 	name(cells)

@@ -1,7 +1,7 @@
 package sweep
 
 import (
-	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -12,8 +12,8 @@ import (
 func fakeResolve(settings map[string]any) (Resolved, error) {
 	cfg := maps.Clone(testKeys)
 	maps.Copy(cfg, settings)
-	if m, _ := cfg["sampler.method"].(string); m == "bad" {
-		return Resolved{}, errors.New("sampler.method (\"bad\") is unknown")
+	if m, _ := cfg["sampler.method"].(string); m == "bad" || m == "worse" {
+		return Resolved{}, fmt.Errorf("sampler.method (%q) is unknown", m)
 	}
 	epochs, _ := cfg["train.epochs"].(int)
 	return Resolved{Config: cfg, Steps: 10 * epochs}, nil
@@ -128,10 +128,22 @@ include: [{seed: 1}, {train.lr: 0.1, seed: 2}]`), fakeResolve)
 	}
 }
 
-func TestPlanReportsEveryBadCell(t *testing.T) {
-	_, _, err := Plan(parse(t, `grid: {sampler.method: [bad, unif-sgd], seed: [1, 2]}`), fakeResolve)
-	if err == nil || strings.Count(err.Error(), "is unknown") != 2 || !strings.Contains(err.Error(), "cell {sampler.method: bad, seed: 2}") {
-		t.Errorf("got %v, want both bad cells named", err)
+// TestPlanReportsEachProblemOnce: every distinct problem is reported, once, with its first cell
+// and the number of others that share it (a bad value in a 10,000-cell grid is one line).
+func TestPlanReportsEachProblemOnce(t *testing.T) {
+	_, _, err := Plan(parse(t, `grid: {sampler.method: [bad, unif-sgd, worse], seed: [1, 2, 3, 4]}`), fakeResolve)
+	if err == nil || strings.Count(err.Error(), "is unknown") != 2 ||
+		!strings.Contains(err.Error(), `cell {sampler.method: bad, seed: 1} and 3 more: sampler.method ("bad") is unknown`) ||
+		!strings.Contains(err.Error(), `cell {sampler.method: worse, seed: 1} and 3 more: sampler.method ("worse") is unknown`) {
+		t.Errorf("got %v, want each bad value once with its cell count", err)
+	}
+	big := "grid: {sampler.method: [bad], seed: ["
+	for i := range 10000 {
+		big += fmt.Sprintf("%d, ", i)
+	}
+	_, _, err = Plan(parse(t, strings.TrimSuffix(big, ", ")+"]}"), fakeResolve)
+	if err == nil || strings.Count(err.Error(), "\n") != 0 || !strings.Contains(err.Error(), "and 9999 more") {
+		t.Errorf("10,000 bad cells: %d lines, want 1", strings.Count(fmt.Sprint(err), "\n")+1)
 	}
 }
 
