@@ -54,8 +54,8 @@ type preactBlock struct {
 // PreAct-ResNet-18 (He et al. 2016 "Identity Mappings", CIFAR variant: 3×3 stem, no max-pool),
 // with names as in kuangliu/pytorch-cifar preact_resnet.py plus the final BN ("bn"), which that
 // code omits (11,171,146 parameters without it, 11,172,170 with it for 3 channels and 10
-// classes). The paper's Fig. 4(e) unit needs the final BN-ReLU: without it the last block's sum
-// reaches the pooling unnormalised and unactivated.
+// classes). Without the final BN-ReLU the last block's sum (Fig. 4(e) units leave it unactivated)
+// would reach the pooling unnormalised.
 var preactResNet18 = preactSpec{
 	stem: 64, widths: []int64{64, 128, 256, 512}, blocks: []int{2, 2, 2, 2},
 	stemName: "conv1", stage: "layer%d", shortcut: "shortcut.0", finalBN: "bn", fc: "linear",

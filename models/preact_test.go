@@ -3,7 +3,9 @@ package models
 import (
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"budgetrain/onnx/ort"
@@ -151,5 +153,66 @@ func requireORT(t *testing.T) {
 			t.Fatalf("onnxruntime is required under CI: %v", err)
 		}
 		t.Skipf("onnxruntime not available: %v", err)
+	}
+}
+
+// TestPreActChannelsLastMatchesNCHW: the channels-last layout is an execution detail for the
+// pre-activation networks too (a WRN-10-1, so the test is cheap): same logits and input gradient
+// with it as without it, in training and evaluation mode.
+func TestPreActChannelsLastMatchesNCHW(t *testing.T) {
+	runtime.LockOSThread()
+	vs := nn.NewVarStore(gotch.CPU)
+	defer vs.Destroy()
+	m := newPreActResNet(vs.Root(), 1, 10, wideResNet(10, 1))
+	if !m.nhwc {
+		t.Fatal("a WRN-10-1 (16 channels and up) should run channels-last")
+	}
+	x := ts.MustRandn([]int64{4, 1, 28, 28}, gotch.Float, gotch.CPU)
+	defer x.MustDrop()
+	run := func(nhwc, train bool) ([]float32, []float32) {
+		m.nhwc = nhwc
+		xi := x.MustDetach(false).MustSetRequiresGrad(true, true)
+		defer xi.MustDrop()
+		out := m.ForwardT(xi, train)
+		defer out.MustDrop()
+		s := out.MustSum(gotch.Float, false)
+		s.MustBackward()
+		s.MustDrop()
+		g := xi.MustGrad(false)
+		defer g.MustDrop()
+		return out.Vals().([]float32), g.Vals().([]float32)
+	}
+	for _, train := range []bool{false, true} {
+		a, ga := run(false, train)
+		b, gb := run(true, train)
+		if d := maxAbsDiff(a, b); d > 1e-4 {
+			t.Errorf("train=%v: logits differ by %g between NCHW and channels-last", train, d)
+		}
+		if d := maxAbsDiff(ga, gb); d > 1e-4 {
+			t.Errorf("train=%v: input gradients differ by %g between NCHW and channels-last", train, d)
+		}
+	}
+}
+
+// TestREADMEListsEveryModel: the configuration reference's model.name row names every
+// registered model.
+func TestREADMEListsEveryModel(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "| `model.name` |") {
+			row = line
+		}
+	}
+	if row == "" {
+		t.Fatal("README.md has no | `model.name` | row")
+	}
+	for _, n := range Names() {
+		if !strings.Contains(row, "`"+n+"`") {
+			t.Errorf("README.md's model.name row does not list %q", n)
+		}
 	}
 }
