@@ -60,6 +60,17 @@ func (g *Graph) convBN(c *convBN, in string) string {
 		g.Param(c.bnName+".running_mean"), g.Param(c.bnName+".running_var"), bnEps)
 }
 
+// conv emits a bias-free Conv.
+func (g *Graph) conv(c *namedConv, in string) string {
+	return g.B.Conv(in, g.Param(c.name+".weight"), "", int(c.stride), int(c.pad), 1)
+}
+
+// bn emits BatchNormalization with the running statistics.
+func (g *Graph) bn(b *namedBN, in string) string {
+	return g.B.BatchNorm(in, g.Param(b.name+".weight"), g.Param(b.name+".bias"),
+		g.Param(b.name+".running_mean"), g.Param(b.name+".running_var"), bnEps)
+}
+
 // ExportOptions describe the self-contained model file.
 type ExportOptions struct {
 	H, W, C   int64     // input image size

@@ -69,3 +69,25 @@ func (c *convBN) forwardT(x *ts.Tensor, train bool) *ts.Tensor {
 
 // pathName is the dotted prefix of the variables created under p ("layer1.0.conv1").
 func pathName(p *nn.Path) string { return strings.Join(p.Paths(), ".") }
+
+// namedConv is a bias-free convolution (see conv) with the dotted name of its weight's prefix,
+// for the ONNX export.
+type namedConv struct {
+	name        string
+	conv        *nn.Conv2D
+	stride, pad int64
+}
+
+func newNamedConv(p *nn.Path, in, out, k, stride, pad int64) *namedConv {
+	return &namedConv{name: pathName(p), conv: conv(p, in, out, k, stride, pad), stride: stride, pad: pad}
+}
+
+// namedBN is a batch normalisation (see batchNorm) with the dotted name of its variables' prefix.
+type namedBN struct {
+	name string
+	bn   *nn.BatchNorm
+}
+
+func newNamedBN(p *nn.Path, c int64) *namedBN {
+	return &namedBN{name: pathName(p), bn: batchNorm(p, c)}
+}

@@ -79,8 +79,8 @@ func TestEveryModelForwardBackward(t *testing.T) {
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			runtime.LockOSThread()
-			if name == "resnet18" && testing.Short() {
-				t.Skip("resnet18 is slow on CPU; skipped under -short")
+			if largeModels[name] && testing.Short() {
+				t.Skip("large model (11-36 M parameters) skipped under -short")
 			}
 			const n, c, classes = 4, 1, 7
 			vs := nn.NewVarStore(gotch.CPU)

@@ -37,6 +37,12 @@ var registry = map[string]Constructor{
 	// He et al. 2016 CIFAR family (6n+2 layers): small enough to train on a CPU.
 	"resnet8":  resnet(resnetSpec{stem: 16, widths: []int64{16, 32, 64}, blocks: []int{1, 1, 1}}),
 	"resnet20": resnet(resnetSpec{stem: 16, widths: []int64{16, 32, 64}, blocks: []int{3, 3, 3}}),
+	// Models of the data-pruning literature (pre-activation residual networks, preact.go).
+	// He et al. 2016 "Identity Mappings": 11,172,170 parameters (3 channels, 10 classes).
+	"preact-resnet18": preact(preactResNet18),
+	// Zagoruyko & Komodakis 2016 "Wide Residual Networks": 10,961,370 and 36,479,194 parameters.
+	"wrn-16-8":  preact(wideResNet(16, 8)),
+	"wrn-28-10": preact(wideResNet(28, 10)),
 	// A tiny network for fast tests.
 	"test-tiny": resnet(resnetSpec{stem: 4, widths: []int64{4, 8}, blocks: []int{1, 1}}),
 }
