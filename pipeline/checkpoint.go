@@ -47,6 +47,10 @@ type Checkpoint struct {
 	// MetricsBytes is the length of metrics.jsonl when the checkpoint was saved: every line of
 	// the epochs before Epoch, none of Epoch itself. A resumed run cuts the file there.
 	MetricsBytes int64 `json:"metrics_bytes"`
+	// EventsFile is the run's TensorBoard events file ("" when none is written) and
+	// EventsBytes its length when the checkpoint was saved, cut there on resume like metrics.jsonl.
+	EventsFile  string `json:"events_file,omitempty"`
+	EventsBytes int64  `json:"events_bytes,omitempty"`
 	// Pending is the training part of epoch Epoch's metrics line, whose evaluation and writing
 	// happen after the save; a resumed run evaluates the saved weights and writes it.
 	Pending *EpochMetrics `json:"pending,omitempty"`
@@ -76,7 +80,11 @@ func (t *Trainer) SaveCheckpoint(epochsDone int, pending *EpochMetrics, metricsB
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
-	ck := Checkpoint{Config: ConfigMap(t.Cfg), Epoch: epochsDone, Step: t.state.Step,
+	evFile, evBytes, err := t.events.mark()
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	ck := Checkpoint{Config: ConfigMap(t.Cfg), Epoch: epochsDone, Step: t.state.Step, EventsFile: evFile, EventsBytes: evBytes,
 		Weights: ckptName(epochsDone, "weights"), State: ckptName(epochsDone, "state"),
 		Progress: t.state, MetricsBytes: metricsBytes, Pending: pending, Provenance: t.provenance()}
 	if s, ok := t.Sampler.(sampler.Stateful); ok {

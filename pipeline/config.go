@@ -75,6 +75,10 @@ type TrainConfig struct {
 	Prefetch      int       `mapstructure:"prefetch" yaml:"prefetch"`               // batches prepared ahead (>= 1)
 	Credit        string    `mapstructure:"credit" yaml:"credit"`                   // loss credit under mixing: share or released
 	LogSelection  string    `mapstructure:"log_selection" yaml:"log_selection"`     // file for per-epoch selected indices ("" = off)
+	// TensorBoard writes an events file into the run folder (docs/tensorboard.md), with the
+	// training loss and learning rate every TensorBoardEvery optimizer steps.
+	TensorBoard      bool `mapstructure:"tensorboard" yaml:"tensorboard"`
+	TensorBoardEvery int  `mapstructure:"tensorboard_every" yaml:"tensorboard_every"`
 }
 
 // DefaultConfig returns the defaults: the demo run (Fashion-MNIST, resnet8, unif-sgd, budget 0.3,
@@ -110,6 +114,9 @@ func DefaultConfig() Config {
 			Workers:       2,
 			Prefetch:      4,
 			Credit:        "share",
+
+			TensorBoard:      true,
+			TensorBoardEvery: 10,
 		},
 		Sampler: sampler.DefaultConfig(),
 		Augment: augment.DefaultConfig(),
@@ -239,6 +246,9 @@ func (c *Config) Problems() []string {
 	case "share", "released":
 	default:
 		bad("train.credit (%q) must be share or released", t.Credit)
+	}
+	if t.TensorBoardEvery < 1 {
+		bad("train.tensorboard_every (%d) must be >= 1", t.TensorBoardEvery)
 	}
 	c.syncSampler()
 	sc := c.Sampler

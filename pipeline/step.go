@@ -70,6 +70,9 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 			return fmt.Errorf("step %d: %w", t.state.Step, err)
 		}
 	}
+	if err := t.events.step(t.state.Step, stats.loss, lr); err != nil {
+		return err
+	}
 	for _, h := range t.Hooks {
 		h.Step(t, stats.loss)
 	}

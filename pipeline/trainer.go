@@ -53,6 +53,7 @@ type Trainer struct {
 	resumed    *Checkpoint // the checkpoint this run continues, if any
 	paramNames []string    // trainable variables in the optimizer's order (sorted)
 	final      *finalAcc   // accuracies of the exported final model, once evaluated
+	events     *events     // the TensorBoard events file, while Run runs (nil when off)
 }
 
 // State is the progress of a run, as seen by hooks.
@@ -301,6 +302,10 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	defer metrics.Close()
+	if t.events, err = t.openEvents(); err != nil {
+		return Summary{}, err
+	}
+	defer func() { t.events.close(); t.events = nil }() // a no-op after the close at the end
 	if t.selLog != nil {
 		defer t.selLog.Close()
 	}
@@ -313,6 +318,9 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 			return err
 		}
 		sum.observe(m)
+		if err := t.events.epoch(m); err != nil {
+			return err
+		}
 		for _, h := range t.Hooks {
 			h.Epoch(t, m)
 		}
@@ -356,6 +364,13 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 	if err := t.finish(&sum, runErr != nil); err != nil {
 		return sum, err
 	}
+	if err := t.events.end(sum); err != nil {
+		return sum, err
+	}
+	if err := t.events.close(); err != nil {
+		return sum, err
+	}
+	t.events = nil
 	for _, h := range t.Hooks {
 		h.End(t, sum)
 	}

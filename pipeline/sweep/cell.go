@@ -11,9 +11,11 @@ import (
 )
 
 // HashIgnore are the config keys left out of a cell's hash: they do not change what is
-// trained (names and folders, and the thread and loader-worker counts, which the pipeline keeps
-// out of every random stream), and --jobs or a Slurm allocation sets them per machine.
-var HashIgnore = []string{"name", "out", "threads", "train.workers", "train.prefetch"}
+// trained (names and folders, the thread and loader-worker counts, which the pipeline keeps
+// out of every random stream, and the TensorBoard logging, which only writes a file), and
+// --jobs or a Slurm allocation sets the counts per machine. Leaving the TensorBoard keys out
+// also keeps the hashes of sweeps recorded before the keys existed.
+var HashIgnore = []string{"name", "out", "threads", "train.workers", "train.prefetch", "train.tensorboard", "train.tensorboard_every"}
 
 // HashOmitDefault are config keys added after sweeps were first recorded, each with the value
 // that keeps the behaviour from before it existed. A cell with that value hashes as if the key
