@@ -158,14 +158,15 @@ func (b *downloadBars) update(file string, done, total int64) {
 	if b.bar == nil || file != b.file {
 		b.finish()
 		b.file = file
+		out := barOut(b.w)
 		b.bar = progressbar.NewOptions64(total,
-			progressbar.OptionSetWriter(b.w),
+			progressbar.OptionSetWriter(out),
 			progressbar.OptionSetDescription(file),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionShowTotalBytes(true),
 			progressbar.OptionThrottle(200*time.Millisecond),
 			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(b.w) }),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(out) }),
 		)
 	}
 	b.bar.Set64(done)

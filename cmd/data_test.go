@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/binary"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -99,6 +100,13 @@ func TestDataDownloadCreatesDirAndLoads(t *testing.T) {
 	srv := serveFiles(t, files)
 	hookArchives(t, files)
 	dir := filepath.Join(t.TempDir(), "data", "mnist")
+	// Not a terminal: no bar, not even its line ends.
+	_, stderr, err := executeCommand(t, "data", "download", "mnist", "--dir", filepath.Join(t.TempDir(), "plain"), "--mirror", srv.URL+"/mnist")
+	if err != nil || strings.TrimSpace(stderr) != "" {
+		t.Errorf("download to a non-terminal: %v, stderr %q, want none", err, stderr)
+	}
+	isTerminal = func(io.Writer) bool { return true }
+	t.Cleanup(func() { isTerminal = terminal })
 	stdout, stderr, err := executeCommand(t, "data", "download", "mnist", "--dir", dir, "--mirror", srv.URL+"/mnist")
 	if err != nil {
 		t.Fatal(err)

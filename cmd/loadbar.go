@@ -18,9 +18,21 @@ var loadBarMin = 1000
 
 // isTerminal reports whether w is a terminal, where a bar redraws in place; in a log file or a
 // pipe it would leave a line per redraw (a variable for tests).
-var isTerminal = func(w io.Writer) bool {
+var isTerminal = terminal
+
+func terminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// barOut is where a progress bar draws: w on a terminal, nowhere otherwise (a bar's carriage
+// returns would fill a log file or a pipe with one line per redraw). Line-oriented progress
+// (train's epoch lines, sweep's start and end lines) goes to the output as usual.
+func barOut(w io.Writer) io.Writer {
+	if isTerminal(w) {
+		return w
+	}
+	return io.Discard
 }
 
 // loadBars returns a pipeline.LoadProgress drawing one bar per decoded image-folder split of

@@ -96,6 +96,9 @@ func keyCases(dir string) map[string]keyCase {
 		"train.eval_every":      {val: 2},
 		"train.eval_backend":    {val: "torch"},
 		"train.eval_async":      {val: true},
+		// What the events file holds is checked in pipeline (TestTensorBoard*).
+		"train.tensorboard":       {val: false},
+		"train.tensorboard_every": {val: 3},
 		// The loader's counts are checked in pipeline (TestNewTrainerUsesZerosAsGiven).
 		"train.workers":  {val: 1},
 		"train.prefetch": {val: 1},

@@ -2,7 +2,9 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 
@@ -17,11 +19,24 @@ const EnvPrefix = "BUDGETRAIN"
 // Execute runs the command line and returns the process exit code.
 func Execute() int {
 	root := NewRootCommand()
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		fmt.Fprintln(root.ErrOrStderr(), "budgetrain: error:", err)
-		return 1
+	return exitCode(root.ExecuteContext(context.Background()), root.ErrOrStderr())
+}
+
+// exitCode prints err and returns the exit status: 0 without an error, 130 (as a shell reports
+// Ctrl-C) for an interrupted command, which is not an error and has already said what it saved
+// (a trailing "context canceled" is dropped), 1 otherwise.
+func exitCode(err error, w io.Writer) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, context.Canceled):
+		if msg := strings.TrimSuffix(err.Error(), ": "+context.Canceled.Error()); msg != context.Canceled.Error() {
+			fmt.Fprintln(w, "budgetrain:", msg)
+		}
+		return 130
 	}
-	return 0
+	fmt.Fprintln(w, "budgetrain: error:", err)
+	return 1
 }
 
 // options are the top-level flags shared by every command.

@@ -3,6 +3,8 @@ package cmd
 import (
 	"archive/zip"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -251,5 +253,26 @@ func TestBadModelFilesGiveOneLineErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.onnx")); err == nil {
 		t.Error("a failed export wrote its output file")
+	}
+}
+
+// TestExitCodes: an interrupted command exits 130 without "error: context canceled"; other
+// errors exit 1 with "error:".
+func TestExitCodes(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		code int
+		out  string
+	}{
+		{nil, 0, ""},
+		{context.Canceled, 130, ""},
+		{fmt.Errorf("sweep: interrupted with 3 cells left; rerun the same command to continue: %w", context.Canceled), 130,
+			"budgetrain: sweep: interrupted with 3 cells left; rerun the same command to continue\n"},
+		{errors.New("load data: no such file"), 1, "budgetrain: error: load data: no such file\n"},
+	} {
+		var b bytes.Buffer
+		if code := exitCode(c.err, &b); code != c.code || b.String() != c.out {
+			t.Errorf("exitCode(%v) = %d, %q; want %d, %q", c.err, code, b.String(), c.code, c.out)
+		}
 	}
 }

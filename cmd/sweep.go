@@ -447,28 +447,33 @@ func runLocal(ctx context.Context, stdout, stderr io.Writer, so *sweepOptions, d
 	}
 	fmt.Fprintf(stdout, "sweep %s: %s, %d at a time, %d libtorch threads each; logs in <cell>/%s\n", dir, what, so.jobs, threads, sweep.LogFile)
 	bar := progressbar.NewOptions(len(cells),
-		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetWriter(barOut(stderr)),
 		progressbar.OptionSetDescription("sweep"),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetItsString("cells"),
 		progressbar.OptionSetPredictTime(false),
 		progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(barOut(stderr)) }),
 	)
 	eta := sweep.NewETA(so.jobs, pendingCells(dir, cells, so.retryFailed))
 	running, failed := 0, 0
-	describe := func() {
+	// Without a terminal there is no bar: lines start without a carriage return and each
+	// finished cell's line carries the progress the bar would show.
+	tty := isTerminal(stderr)
+	cr := map[bool]string{true: "\r", false: ""}[tty]
+	progress := func() string {
 		d := fmt.Sprintf("running %d, failed %d", running, failed)
 		if left, ok := eta.Left(); ok {
 			d += fmt.Sprintf(", ETA %s (%.3f s/step measured)", left, eta.SecondsPerStep())
 		}
-		bar.Describe(d)
+		return d
 	}
+	describe := func() { bar.Describe(progress()) }
 	r := &sweep.Runner{Dir: dir, Jobs: so.jobs, RetryFailed: so.retryFailed, Command: childCommand(exe, threads),
 		Event: func(res sweep.Result) {
 			if res.Status == sweep.Running && (res.Action == sweep.Started || res.Action == sweep.Resumed) {
 				running++
-				fmt.Fprintf(stdout, "\r%s %s\n", map[sweep.Action]string{sweep.Started: "start ", sweep.Resumed: "resume"}[res.Action], res.Cell.Name)
+				fmt.Fprintf(stdout, "%s%s %s\n", cr, map[sweep.Action]string{sweep.Started: "start ", sweep.Resumed: "resume"}[res.Action], res.Cell.Name)
 				describe()
 				return
 			}
@@ -479,9 +484,13 @@ func runLocal(ctx context.Context, stdout, stderr io.Writer, so *sweepOptions, d
 				failed++
 			}
 			eta.Finished(res.Cell, res.StepsRun, res.Seconds)
-			fmt.Fprintf(stdout, "\r%-7s %s%s\n", res.Status, res.Cell.Name, resultNote(res))
-			describe()
 			bar.Add(1)
+			line := fmt.Sprintf("%s%-7s %s%s", cr, res.Status, res.Cell.Name, resultNote(res))
+			if !tty {
+				line += fmt.Sprintf("  [%d of %d cells; %s]", int(bar.State().CurrentNum), len(cells), progress())
+			}
+			fmt.Fprintln(stdout, line)
+			describe()
 		}}
 	results := r.Run(ctx, cells)
 	bar.Finish()

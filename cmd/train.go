@@ -133,7 +133,7 @@ func runTrain(ctx context.Context, cfg pipeline.Config, resume string, stdout, s
 	}
 	t.Report()
 	fmt.Fprintln(stdout, "libtorch seeded from seed; Go streams derived from it")
-	t.Hooks = append(t.Hooks, progressHook(stderr, t.TotalSteps), logHook(stdout))
+	t.Hooks = append(t.Hooks, progressHook(barOut(stderr), t.TotalSteps), logHook(stdout, isTerminal(stderr)))
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
@@ -177,14 +177,19 @@ func progressHook(w io.Writer, total int) pipeline.Hook {
 	}
 }
 
-// logHook prints one line per epoch.
-func logHook(w io.Writer) pipeline.Hook {
+// logHook prints one line per epoch, starting with a carriage return where a bar is drawn on
+// the terminal (to write over it).
+func logHook(w io.Writer, bar bool) pipeline.Hook {
+	cr := ""
+	if bar {
+		cr = "\r"
+	}
 	return pipeline.HookFuncs{OnEpoch: func(t *pipeline.Trainer, m pipeline.EpochMetrics) {
 		acc := "-"
 		if m.TestAcc != nil {
 			acc = fmt.Sprintf("%.4f", *m.TestAcc)
 		}
-		fmt.Fprintf(w, "\repoch %3d step %6d lr %.4g loss %.4f train_acc %.4f test_acc %s fwd %d bwd %d H(c) %.3f %.1fs (eval %.1fs, data wait %.1fs) rss %.0f MiB\n",
+		fmt.Fprintf(w, cr+"epoch %3d step %6d lr %.4g loss %.4f train_acc %.4f test_acc %s fwd %d bwd %d H(c) %.3f %.1fs (eval %.1fs, data wait %.1fs) rss %.0f MiB\n",
 			m.Epoch, m.Step, m.LR, m.TrainLoss, m.TrainAcc, acc, m.SamplesForward, m.SamplesBackward, m.Entropy, m.Seconds, m.EvalSeconds, m.DataWait, m.RSSMiB)
 	}}
 }

@@ -114,3 +114,15 @@ func TestTrainDeviceCUDAWithoutGPU(t *testing.T) {
 		t.Errorf("--device auto did not train on the CPU:\n%s", res)
 	}
 }
+
+// TestNoBarWithoutTerminal: with output to a file or pipe (here buffers) train draws no
+// progress bar and writes no carriage returns, so a log holds one line per epoch.
+func TestNoBarWithoutTerminal(t *testing.T) {
+	stdout, stderr, err := executeCommand(t, tinyTrainArgs(t.TempDir(), "--epochs", "2")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stdout+stderr, "\r") || strings.Count(stdout, "\nepoch ") != 2 {
+		t.Errorf("output has carriage returns or not one line per epoch:\nstdout %q\nstderr %q", stdout, stderr)
+	}
+}

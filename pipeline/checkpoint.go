@@ -96,12 +96,25 @@ func (t *Trainer) SaveCheckpoint(epochsDone int, pending *EpochMetrics, metricsB
 	if err != nil {
 		return err
 	}
+	var created []string // this checkpoint's own files, new in the folder
 	for _, f := range []struct {
 		name string
 		b    []byte
 	}{{ck.Weights, weights}, {ck.State, state}, {CheckpointFile, js}, {WeightsFile, weights}} {
-		if err := onnx.WriteFileAtomic(filepath.Join(dir, f.name), f.b); err != nil {
+		p := filepath.Join(dir, f.name)
+		_, statErr := os.Stat(p)
+		if err := writeRunFile(p, f.b); err != nil {
+			if f.name != CheckpointFile && f.name != WeightsFile {
+				// checkpoint.json still names the previous checkpoint: the files written
+				// for this one are orphans, which nothing would remove.
+				for _, c := range created {
+					os.Remove(c)
+				}
+			}
 			return fmt.Errorf("save checkpoint: %w", err)
+		}
+		if os.IsNotExist(statErr) && (f.name == ck.Weights || f.name == ck.State) {
+			created = append(created, p)
 		}
 	}
 	old, _ := filepath.Glob(filepath.Join(dir, "checkpoint-*.pt"))
@@ -112,6 +125,9 @@ func (t *Trainer) SaveCheckpoint(epochsDone int, pending *EpochMetrics, metricsB
 	}
 	return nil
 }
+
+// writeRunFile writes a checkpoint's files (a variable so that tests can fail one write).
+var writeRunFile = onnx.WriteFileAtomic
 
 // weightBytes serializes every model variable, sorted by name, in the format of gotch's
 // VarStore.Save (torch.jit.load(p).named_parameters() and VarStore.Load read it). The same

@@ -3,12 +3,15 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"budgetrain/onnx"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
@@ -101,6 +104,10 @@ func TestFullDiskIsAnError(t *testing.T) {
 			t.Errorf("checkpoint file: %v", err)
 		}
 	}
+	// No file of the failed checkpoint is left beside the kept one.
+	if files, _ := filepath.Glob(filepath.Join(c.Out, "checkpoint-*.pt")); len(files) != 2 {
+		t.Errorf("checkpoint files after the failed save: %v, want only epoch 1's two", files)
+	}
 }
 
 // TestOptimizerGetsScheduledLR: the learning rate of every optimizer step is Schedule.At(step),
@@ -124,5 +131,41 @@ func TestOptimizerGetsScheduledLR(t *testing.T) {
 		if steps != tr.TotalSteps || tr.Sched.At(0) == tr.Sched.At(tr.TotalSteps-1) {
 			t.Errorf("%s: %d steps of %d, lr %g → %g: the check saw no schedule", kind, steps, tr.TotalSteps, tr.Sched.At(0), tr.Sched.At(tr.TotalSteps-1))
 		}
+	}
+}
+
+// TestFailedSaveLeavesNoOrphans: a checkpoint save that fails after writing the weights file
+// (the disk fills before the state file) removes what it wrote, so that only the previous
+// checkpoint's files stay; a resume from it then ends with only its own checkpoint files.
+func TestFailedSaveLeavesNoOrphans(t *testing.T) {
+	c := tinyConfig(t)
+	c.Train.EvalBackend = "torch"
+	t.Cleanup(func() { writeRunFile = onnx.WriteFileAtomic })
+	tr := newTestTrainer(t, c)
+	tr.Hooks = append(tr.Hooks, HookFuncs{OnEpoch: func(t *Trainer, m EpochMetrics) {
+		if m.Epoch == 1 {
+			writeRunFile = func(p string, b []byte) error {
+				if strings.HasSuffix(p, ".state.pt") {
+					return errors.New("no space left on device (simulated)")
+				}
+				return onnx.WriteFileAtomic(p, b)
+			}
+		}
+	}})
+	if _, err := tr.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "simulated") {
+		t.Fatalf("run: %v, want the simulated save error", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(c.Out, "checkpoint-*.pt"))
+	ck, _ := ReadCheckpoint(c.Out)
+	if len(files) != 2 || ck.Epoch != 1 {
+		t.Errorf("after the failed save: %v, checkpoint epoch %d; want epoch 1's two files only", files, ck.Epoch)
+	}
+	writeRunFile = onnx.WriteFileAtomic
+	if s := resumeRun(t, c.Out); !s.Completed {
+		t.Fatal("resumed run not completed")
+	}
+	files, _ = filepath.Glob(filepath.Join(c.Out, "checkpoint-*.pt"))
+	if ck, _ = ReadCheckpoint(c.Out); len(files) != 2 || !strings.Contains(files[0], fmt.Sprintf("%04d", ck.Epoch)) {
+		t.Errorf("after the resumed run: %v, want the last checkpoint's (epoch %d) two files only", files, ck.Epoch)
 	}
 }

@@ -3,6 +3,7 @@ package sweep
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -149,11 +150,17 @@ func Submit(ctx context.Context, o SlurmOptions, wait bool) (jobID string, err e
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	runErr := cmd.Run()
+	if errors.Is(runErr, exec.ErrNotFound) {
+		return "", errors.New("slurm: sbatch is not on PATH: run the sweep where Slurm's commands are (a login node), or use --backend local")
+	}
 	jobID, _, _ = strings.Cut(strings.TrimSpace(strings.SplitN(out.String(), "\n", 2)[0]), ";")
 	if runErr != nil {
 		msg := strings.TrimSpace(errb.String())
 		if jobID != "" && wait {
 			return jobID, fmt.Errorf("slurm job %s: a task failed (%v); see %s and `budgetrain sweep status %s`", jobID, runErr, dir, o.Dir)
+		}
+		if msg == "" {
+			return jobID, fmt.Errorf("sbatch %s: %v", script, runErr)
 		}
 		return jobID, fmt.Errorf("sbatch %s: %v: %s", script, runErr, msg)
 	}
