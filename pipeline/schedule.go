@@ -145,9 +145,9 @@ func (c Schedule) Check() error {
 
 // String describes the schedule for the run log.
 func (c Schedule) String() string {
-	s := fmt.Sprintf("%s over T=%d steps from %g to %g", c.Kind, c.Total, c.At(0), c.At(c.Total-1))
+	s := fmt.Sprintf("%s over T=%d steps from %.6g to %.6g", c.Kind, c.Total, c.At(0), c.At(c.Total-1))
 	if c.Kind == "onecycle" {
-		s += fmt.Sprintf(" (peak %g; train.final_lr unused)", c.LR)
+		s += fmt.Sprintf(" (max_lr %g; train.final_lr unused)", c.LR)
 	}
 	if c.Warmup > 0 {
 		s += fmt.Sprintf(", linear warm-up over %d steps", c.Warmup)

@@ -225,6 +225,7 @@ func NewTrainerWith(cfg Config, log io.Writer, progress LoadProgress) (*Trainer,
 	}
 	t.Sched = Schedule{Kind: tc.Schedule, LR: tc.LR, FinalLR: tc.FinalLR, Total: t.TotalSteps, StepsPerEpoch: t.StepsPerEpoch, Milestones: tc.Milestones, Gamma: tc.Gamma, Warmup: tc.WarmupSteps}
 	if err := t.Sched.Check(); err != nil {
+		t.Close()
 		return nil, fmt.Errorf("%w (train.budget %g, train.epochs %d, %d training images, train.batch_size %d)", err, tc.Budget, tc.Epochs, t.Train.N, tc.BatchSize)
 	}
 	if tc.LogSelection != "" {
