@@ -31,7 +31,7 @@ var paperFigure = map[string]map[string]map[float64]float64{
 
 // paperRecipe is the paper's training recipe (spec §1 and §4) as config keys and values:
 // ResNet-18, 200 epochs, batch 128, SGD with lr 0.1 falling linearly to 1e-6 per iteration,
-// momentum 0.9 without Nesterov, weight decay 1e-4, plain cross-entropy, the whole training
+// momentum 0.9 without Nesterov, no warm-up, weight decay 1e-4, plain cross-entropy, the whole training
 // set and the official test set. The dataset must be one of the paper's with published
 // numbers or tables (cifar10, cifar100, svhn); the augmentation is checked by PaperAccuracy.
 var paperRecipe = []struct {
@@ -44,6 +44,7 @@ var paperRecipe = []struct {
 	{"train.lr", "0.1", true},
 	{"train.final_lr", "1e-6", true},
 	{"train.schedule", "linear", false},
+	{"train.warmup_steps", "0", true},
 	{"train.momentum", "0.9", true},
 	{"train.nesterov", "false", false},
 	{"train.weight_decay", "1e-4", true},
@@ -52,6 +53,10 @@ var paperRecipe = []struct {
 	{"dataset.test_limit", "0", true},
 	{"dataset.validation", "false", false},
 }
+
+// addedLater holds the recipe keys that configs saved before they existed lack: such runs had
+// the recipe's value (no warm-up).
+var addedLater = map[string]bool{"train.warmup_steps": true}
 
 // PaperRecipe reports whether a run's flattened config follows the paper's recipe on one of
 // its datasets, and otherwise which keys differ ("train.epochs = 15, paper 200").
@@ -64,6 +69,9 @@ func PaperRecipe(cfg map[string]string) (bool, []string) {
 	}
 	for _, p := range paperRecipe {
 		got, ok := cfg[p.key]
+		if !ok && addedLater[p.key] {
+			got, ok = p.value, true
+		}
 		same := ok && got == p.value
 		if ok && p.number {
 			a, errA := strconv.ParseFloat(got, 64)

@@ -405,6 +405,19 @@ func TestPaperNumbersForPaperRecipe(t *testing.T) {
 	if ok || !slices.ContainsFunc(diff, func(s string) bool { return s == "train.epochs = 15, paper 200" }) {
 		t.Errorf("PaperRecipe of a 15-epoch run: %v %v", ok, diff)
 	}
+	// train.warmup_steps: runs from before the key existed had none; a warm-up leaves the recipe.
+	recipe := map[string]string{"augment.policy": "standard", "sampler.method": "unif-sgd"}
+	for _, kv := range paperConfig {
+		k, v, _ := strings.Cut(kv, "=")
+		recipe[k] = v
+	}
+	if ok, diff := PaperRecipe(recipe); !ok {
+		t.Errorf("PaperRecipe of a config without train.warmup_steps: %v", diff)
+	}
+	recipe["train.warmup_steps"] = "100"
+	if ok, diff := PaperRecipe(recipe); ok || !slices.Contains(diff, "train.warmup_steps = 100, paper 0") {
+		t.Errorf("PaperRecipe of a run with a warm-up: %v %v", ok, diff)
+	}
 	if md := markdown(t, build(t, pairedRuns(t), MetricFinal)); strings.Contains(md, "paper %") {
 		t.Error("Fashion-MNIST runs got a paper column")
 	}
