@@ -54,10 +54,6 @@ var paperRecipe = []struct {
 	{"dataset.validation", "false", false},
 }
 
-// addedLater holds the recipe keys that configs saved before they existed lack: such runs had
-// the recipe's value (no warm-up).
-var addedLater = map[string]bool{"train.warmup_steps": true}
-
 // PaperRecipe reports whether a run's flattened config follows the paper's recipe on one of
 // its datasets, and otherwise which keys differ ("train.epochs = 15, paper 200").
 func PaperRecipe(cfg map[string]string) (bool, []string) {
@@ -69,9 +65,6 @@ func PaperRecipe(cfg map[string]string) (bool, []string) {
 	}
 	for _, p := range paperRecipe {
 		got, ok := cfg[p.key]
-		if !ok && addedLater[p.key] {
-			got, ok = p.value, true
-		}
 		same := ok && got == p.value
 		if ok && p.number {
 			a, errA := strconv.ParseFloat(got, 64)
