@@ -191,7 +191,11 @@ func (c *Config) Problems() []string {
 		bad("train.lr (%g) must be > 0", t.LR)
 	}
 	if t.FinalLR < 0 || t.FinalLR > t.LR {
-		bad("train.final_lr (%g) must be in [0, train.lr]", t.FinalLR)
+		if t.Schedule == "onecycle" {
+			bad("train.final_lr (%g) must be in [0, train.lr] (train.schedule onecycle ignores it: it ends at train.lr/25/1e4)", t.FinalLR)
+		} else {
+			bad("train.final_lr (%g) must be in [0, train.lr]", t.FinalLR)
+		}
 	}
 	if t.Momentum < 0 || t.Momentum >= 1 {
 		bad("train.momentum (%g) must be in [0,1)", t.Momentum)

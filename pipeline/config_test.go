@@ -112,6 +112,11 @@ func TestValidateSchedule(t *testing.T) {
 		}
 	}
 	c := DefaultConfig()
+	c.Train.Schedule, c.Train.FinalLR = "onecycle", 1
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "onecycle ignores it") {
+		t.Errorf("onecycle with final_lr > lr: %v, want an error saying onecycle ignores it", err)
+	}
+	c = DefaultConfig()
 	c.Train.Schedule, c.Train.WarmupSteps = "cosine", 1_000_000 // T is checked by NewTrainer
 	if err := c.Validate(); err != nil {
 		t.Errorf("a long warm-up fails before T is known: %v", err)
