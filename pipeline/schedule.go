@@ -108,7 +108,7 @@ func oneCycle(lr0 float64, total, s int) float64 {
 		start, end, from, to = warmEnd, float64(total-1), lr0, minLR
 	}
 	pct := (step - start) / (end - start)
-	return to + float64(float64(from-to)/2*(math.Cos(float64(math.Pi*pct))+1))
+	return to + float64((from-to)/2*(math.Cos(math.Pi*pct)+1))
 }
 
 // At returns the learning rate of 0-based step s ≥ 0: the kind's formula over T, and during a
