@@ -92,6 +92,7 @@ func keyCases(dir string) map[string]keyCase {
 		"train.milestones": {val: []any{1.0, 2.0},
 			check: is("schedule milestones", func(tr *pipeline.Trainer) any { return tr.Sched.Milestones }, []float64{1, 2})},
 		"train.gamma":           {val: 0.5, check: is("schedule gamma", func(tr *pipeline.Trainer) any { return tr.Sched.Gamma }, 0.5)},
+		"train.warmup_steps":    {val: 3, check: is("schedule warm-up", func(tr *pipeline.Trainer) any { return tr.Sched.Warmup }, 3)},
 		"train.eval_batch_size": {val: 32},
 		"train.eval_every":      {val: 2},
 		"train.eval_backend":    {val: "torch"},

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -59,12 +60,13 @@ type TrainConfig struct {
 	Budget        float64   `mapstructure:"budget" yaml:"budget"`                   // b ∈ (0,1]: fraction of each epoch's iterations allowed
 	BatchSize     int       `mapstructure:"batch_size" yaml:"batch_size"`           // B
 	LR            float64   `mapstructure:"lr" yaml:"lr"`                           // initial learning rate
-	FinalLR       float64   `mapstructure:"final_lr" yaml:"final_lr"`               // linear schedule end value (1e-6 in the paper)
+	FinalLR       float64   `mapstructure:"final_lr" yaml:"final_lr"`               // end value of linear, cosine and rex (1e-6 in the paper); onecycle ignores it
 	Momentum      float64   `mapstructure:"momentum" yaml:"momentum"`               // SGD momentum (PyTorch form)
 	WeightDecay   float64   `mapstructure:"weight_decay" yaml:"weight_decay"`       // L2 on every parameter, BN included
 	Nesterov      bool      `mapstructure:"nesterov" yaml:"nesterov"`               // Nesterov momentum
 	LabelSmooth   float64   `mapstructure:"label_smoothing" yaml:"label_smoothing"` // ε of the training loss (PyTorch's label_smoothing; 0 = plain cross-entropy)
-	Schedule      string    `mapstructure:"schedule" yaml:"schedule"`               // linear (per iteration) or step
+	Schedule      string    `mapstructure:"schedule" yaml:"schedule"`               // linear, step, cosine, rex or onecycle (ScheduleNames)
+	WarmupSteps   int       `mapstructure:"warmup_steps" yaml:"warmup_steps"`       // W: the first W steps scale the LR by (s+1)/W; 0 = none
 	Milestones    []float64 `mapstructure:"milestones" yaml:"milestones"`           // step schedule: epochs at which LR *= gamma
 	Gamma         float64   `mapstructure:"gamma" yaml:"gamma"`                     // step schedule factor
 	EvalBatchSize int       `mapstructure:"eval_batch_size" yaml:"eval_batch_size"` // batch size for evaluation
@@ -196,7 +198,11 @@ func (c *Config) Problems() []string {
 		bad("train.lr (%g) must be > 0", t.LR)
 	}
 	if t.FinalLR < 0 || t.FinalLR > t.LR {
-		bad("train.final_lr (%g) must be in [0, train.lr]", t.FinalLR)
+		if t.Schedule == "onecycle" {
+			bad("train.final_lr (%g) must be in [0, train.lr] (train.schedule onecycle ignores it: it ends at train.lr/25/1e4)", t.FinalLR)
+		} else {
+			bad("train.final_lr (%g) must be in [0, train.lr]", t.FinalLR)
+		}
 	}
 	if t.Momentum < 0 || t.Momentum >= 1 {
 		bad("train.momentum (%g) must be in [0,1)", t.Momentum)
@@ -210,10 +216,9 @@ func (c *Config) Problems() []string {
 	if t.LabelSmooth < 0 || t.LabelSmooth >= 1 {
 		bad("train.label_smoothing (%g) must be in [0,1)", t.LabelSmooth)
 	}
-	switch t.Schedule {
-	case "linear", "step":
-	default:
-		bad("train.schedule (%q) must be linear or step", t.Schedule)
+	// T is known only after loading the data: NewTrainer checks warmup_steps ≤ T.
+	if err := (Schedule{Kind: t.Schedule, Warmup: t.WarmupSteps, Total: math.MaxInt}).Check(); err != nil {
+		errs = append(errs, strings.Split(err.Error(), "\n")...)
 	}
 	for i, m := range t.Milestones {
 		if m <= 0 || (i > 0 && m <= t.Milestones[i-1]) {

@@ -77,3 +77,48 @@ func TestValidationSplitReplacesTestSet(t *testing.T) {
 		t.Errorf("oversized split: %v", err)
 	}
 }
+
+// TestValidateSchedule: every schedule name is accepted; an unknown one is rejected with the
+// list of choices; a negative warm-up and a warm-up added to onecycle are rejected naming
+// train.warmup_steps and its value.
+func TestValidateSchedule(t *testing.T) {
+	for _, name := range ScheduleNames() {
+		c := DefaultConfig()
+		c.Train.Schedule = name
+		if err := c.Validate(); err != nil {
+			t.Errorf("schedule %s: %v", name, err)
+		}
+	}
+	for _, tc := range []struct {
+		schedule string
+		warmup   int
+		frags    []string
+	}{
+		{"exp", 0, []string{`train.schedule ("exp") must be one of cosine, linear, onecycle, rex, step`}},
+		{"exp", -2, []string{`train.schedule ("exp")`, "train.warmup_steps (-2) must be >= 0"}},
+		{"onecycle", 5, []string{"train.warmup_steps (5) must be 0 with train.schedule onecycle"}},
+	} {
+		c := DefaultConfig()
+		c.Train.Schedule, c.Train.WarmupSteps = tc.schedule, tc.warmup
+		err := c.Validate()
+		if err == nil {
+			t.Errorf("%s with warm-up %d: no error", tc.schedule, tc.warmup)
+			continue
+		}
+		for _, f := range tc.frags {
+			if !strings.Contains(err.Error(), f) {
+				t.Errorf("error does not mention %q:\n%v", f, err)
+			}
+		}
+	}
+	c := DefaultConfig()
+	c.Train.Schedule, c.Train.FinalLR = "onecycle", 1
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "onecycle ignores it") {
+		t.Errorf("onecycle with final_lr > lr: %v, want an error saying onecycle ignores it", err)
+	}
+	c = DefaultConfig()
+	c.Train.Schedule, c.Train.WarmupSteps = "cosine", 1_000_000 // T is checked by NewTrainer
+	if err := c.Validate(); err != nil {
+		t.Errorf("a long warm-up fails before T is known: %v", err)
+	}
+}

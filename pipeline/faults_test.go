@@ -111,17 +111,29 @@ func TestFullDiskIsAnError(t *testing.T) {
 }
 
 // TestOptimizerGetsScheduledLR: the learning rate of every optimizer step is Schedule.At(step),
-// for the linear and the step schedule.
+// for every schedule and with a warm-up, and the trainer built the schedule the config asks for.
 func TestOptimizerGetsScheduledLR(t *testing.T) {
-	for _, kind := range []string{"linear", "step"} {
+	type run struct {
+		kind   string
+		warmup int
+	}
+	runs := []run{{"linear", 3}}
+	for _, k := range ScheduleNames() {
+		runs = append(runs, run{k, 0})
+	}
+	for _, r := range runs {
+		name := fmt.Sprintf("%s/warmup=%d", r.kind, r.warmup)
 		c := tinyConfig(t)
-		c.Train.Schedule, c.Train.Milestones, c.Train.EvalBackend = kind, []float64{1, 2}, "torch"
+		c.Train.Schedule, c.Train.WarmupSteps, c.Train.Milestones, c.Train.EvalBackend = r.kind, r.warmup, []float64{1, 2}, "torch"
 		tr := newTestTrainer(t, c)
+		if s := tr.Sched; s.Kind != r.kind || s.Warmup != r.warmup || s.LR != c.Train.LR || s.FinalLR != c.Train.FinalLR || s.Total != tr.TotalSteps {
+			t.Errorf("%s: trainer built %+v", name, s)
+		}
 		steps := 0
 		tr.Hooks = append(tr.Hooks, HookFuncs{OnStep: func(tr *Trainer, _ float64) {
 			s := tr.Progress().Step - 1
 			if got, want := tr.Opt.LR(), tr.Sched.At(s); got != want {
-				t.Errorf("%s: step %d ran with lr %g, schedule says %g", kind, s, got, want)
+				t.Errorf("%s: step %d ran with lr %g, schedule says %g", name, s, got, want)
 			}
 			steps++
 		}})
@@ -129,7 +141,28 @@ func TestOptimizerGetsScheduledLR(t *testing.T) {
 			t.Fatal(err)
 		}
 		if steps != tr.TotalSteps || tr.Sched.At(0) == tr.Sched.At(tr.TotalSteps-1) {
-			t.Errorf("%s: %d steps of %d, lr %g → %g: the check saw no schedule", kind, steps, tr.TotalSteps, tr.Sched.At(0), tr.Sched.At(tr.TotalSteps-1))
+			t.Errorf("%s: %d steps of %d, lr %g → %g: the check saw no schedule", name, steps, tr.TotalSteps, tr.Sched.At(0), tr.Sched.At(tr.TotalSteps-1))
+		}
+	}
+}
+
+// TestNewTrainerRejectsWarmupLongerThanRun: train.warmup_steps > T fails when the trainer is
+// built (T needs the dataset size), naming the key, its value and T; W = T is allowed.
+func TestNewTrainerRejectsWarmupLongerThanRun(t *testing.T) {
+	c := tinyConfig(t)
+	c.Train.EvalBackend = "torch"
+	total := newTestTrainer(t, c).TotalSteps
+	c.Train.WarmupSteps = total
+	newTestTrainer(t, c)
+	c.Train.WarmupSteps = total + 1
+	tr, err := NewTrainer(c, nil)
+	if err == nil {
+		tr.Close()
+		t.Fatalf("warmup_steps %d > T = %d accepted", total+1, total)
+	}
+	for _, f := range []string{fmt.Sprintf("train.warmup_steps (%d)", total+1), fmt.Sprintf("T = %d", total)} {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("error %q does not mention %q", err, f)
 		}
 	}
 }

@@ -224,7 +224,11 @@ func NewTrainerWith(cfg Config, log io.Writer, progress LoadProgress) (*Trainer,
 	if t.TotalSteps == 0 {
 		return nil, fmt.Errorf("train.budget (%g) with %d training images and train.batch_size %d allows no optimizer step", tc.Budget, t.Train.N, tc.BatchSize)
 	}
-	t.Sched = Schedule{Kind: tc.Schedule, LR: tc.LR, FinalLR: tc.FinalLR, Total: t.TotalSteps, StepsPerEpoch: t.StepsPerEpoch, Milestones: tc.Milestones, Gamma: tc.Gamma}
+	t.Sched = Schedule{Kind: tc.Schedule, LR: tc.LR, FinalLR: tc.FinalLR, Total: t.TotalSteps, StepsPerEpoch: t.StepsPerEpoch, Milestones: tc.Milestones, Gamma: tc.Gamma, Warmup: tc.WarmupSteps}
+	if err := t.Sched.Check(); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("%w (train.budget %g, train.epochs %d, %d training images, train.batch_size %d)", err, tc.Budget, tc.Epochs, t.Train.N, tc.BatchSize)
+	}
 	if tc.LogSelection != "" {
 		if t.selLog, err = newSelectionLog(tc.LogSelection); err != nil {
 			return nil, err
@@ -268,7 +272,7 @@ func (t *Trainer) Report() {
 	fmt.Fprintf(t.Log, "model: %s, %d parameters, device %s, %d libtorch threads, torch seed %d\n", c.Model.Name, t.ParamCount(), deviceName(t.Device), torchx.NumThreads(), c.Seed)
 	fmt.Fprintf(t.Log, "budget: b=%g → %d examples and %d iterations per epoch, %d epochs, T=%d optimizer steps (batch %d)\n",
 		c.Train.Budget, t.EpochSamples, t.StepsPerEpoch, c.Train.Epochs, t.TotalSteps, c.Train.BatchSize)
-	fmt.Fprintf(t.Log, "schedule: %s from %g to %g; sampler %s; augment %s\n", c.Train.Schedule, c.Train.LR, t.Sched.At(t.TotalSteps-1), c.Sampler.Method, t.Pipe.String())
+	fmt.Fprintf(t.Log, "schedule: %s; sampler %s; augment %s\n", t.Sched, c.Sampler.Method, t.Pipe.String())
 }
 
 func deviceName(d gotch.Device) string {

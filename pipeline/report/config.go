@@ -9,24 +9,42 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"budgetrain/pipeline/runfolder"
+
 	"go.yaml.in/yaml/v3"
 )
 
-// readConfig reads config.yaml, or the config inside checkpoint.json, flattened.
+// readConfig reads config.yaml, or the config inside checkpoint.json, flattened. A key of
+// runfolder.KeysAddedLater that a whole config lacks (it was saved before the key existed) gets
+// the value it ran with.
 func readConfig(dir string) (map[string]string, error) {
+	m, whole, err := readSavedConfig(dir)
+	if whole {
+		for k, v := range runfolder.KeysAddedLater {
+			if _, ok := m[k]; !ok {
+				m[k] = render(v)
+			}
+		}
+	}
+	return m, err
+}
+
+// readSavedConfig is readConfig's reading; its bool says that the map is a whole config (from
+// config.yaml or checkpoint.json), not a sweep cell's settings.
+func readSavedConfig(dir string) (map[string]string, bool, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ConfigFile))
 	if err == nil {
 		var m map[string]any
 		if err := yaml.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("parse %s: %v", ConfigFile, err)
+			return nil, false, fmt.Errorf("parse %s: %v", ConfigFile, err)
 		}
 		if m == nil {
-			return nil, fmt.Errorf("parse %s: empty file", ConfigFile)
+			return nil, false, fmt.Errorf("parse %s: empty file", ConfigFile)
 		}
-		return Flatten(m), nil
+		return Flatten(m), true, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read %s: %v", ConfigFile, err)
+		return nil, false, fmt.Errorf("read %s: %v", ConfigFile, err)
 	}
 	b, err = os.ReadFile(filepath.Join(dir, CheckpointFile))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -34,21 +52,21 @@ func readConfig(dir string) (map[string]string, error) {
 		if b, err := os.ReadFile(filepath.Join(dir, SweepCellFile)); err == nil {
 			var m map[string]any
 			if err := yaml.Unmarshal(b, &m); err != nil || m == nil {
-				return nil, fmt.Errorf("no %s, and %s is not a YAML map", ConfigFile, SweepCellFile)
+				return nil, false, fmt.Errorf("no %s, and %s is not a YAML map", ConfigFile, SweepCellFile)
 			}
-			return Flatten(m), nil
+			return Flatten(m), false, nil
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("no %s (and no %s to take the config from)", ConfigFile, CheckpointFile)
+		return nil, false, fmt.Errorf("no %s (and no %s to take the config from)", ConfigFile, CheckpointFile)
 	}
 	var ck struct {
 		Config map[string]any `json:"config"`
 	}
 	if err := json.Unmarshal(b, &ck); err != nil || ck.Config == nil {
-		return nil, fmt.Errorf("no %s, and %s has no readable config", ConfigFile, CheckpointFile)
+		return nil, false, fmt.Errorf("no %s, and %s has no readable config", ConfigFile, CheckpointFile)
 	}
-	return Flatten(ck.Config), nil
+	return Flatten(ck.Config), true, nil
 }
 
 // Flatten turns nested config maps into dotted keys ("train.lr"), the keys of --set. Scalars

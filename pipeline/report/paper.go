@@ -31,7 +31,7 @@ var paperFigure = map[string]map[string]map[float64]float64{
 
 // paperRecipe is the paper's training recipe (spec §1 and §4) as config keys and values:
 // ResNet-18, 200 epochs, batch 128, SGD with lr 0.1 falling linearly to 1e-6 per iteration,
-// momentum 0.9 without Nesterov, weight decay 1e-4, plain cross-entropy, the whole training
+// momentum 0.9 without Nesterov, no warm-up, weight decay 1e-4, plain cross-entropy, the whole training
 // set and the official test set. The dataset must be one of the paper's with published
 // numbers or tables (cifar10, cifar100, svhn); the augmentation is checked by PaperAccuracy.
 var paperRecipe = []struct {
@@ -44,6 +44,7 @@ var paperRecipe = []struct {
 	{"train.lr", "0.1", true},
 	{"train.final_lr", "1e-6", true},
 	{"train.schedule", "linear", false},
+	{"train.warmup_steps", "0", true},
 	{"train.momentum", "0.9", true},
 	{"train.nesterov", "false", false},
 	{"train.weight_decay", "1e-4", true},

@@ -405,6 +405,17 @@ func TestPaperNumbersForPaperRecipe(t *testing.T) {
 	if ok || !slices.ContainsFunc(diff, func(s string) bool { return s == "train.epochs = 15, paper 200" }) {
 		t.Errorf("PaperRecipe of a 15-epoch run: %v %v", ok, diff)
 	}
+	// The fake runs' configs lack train.warmup_steps, as configs saved before it existed do:
+	// they count as 0 (readConfig), the recipe's value. A warm-up leaves the recipe.
+	recipe := map[string]string{KeyDataset: "cifar10"}
+	for _, kv := range paperConfig {
+		k, v, _ := strings.Cut(kv, "=")
+		recipe[k] = v
+	}
+	recipe["train.warmup_steps"] = "100"
+	if ok, diff := PaperRecipe(recipe); ok || !slices.Contains(diff, "train.warmup_steps = 100, paper 0") {
+		t.Errorf("PaperRecipe of a run with a warm-up: %v %v", ok, diff)
+	}
 	if md := markdown(t, build(t, pairedRuns(t), MetricFinal)); strings.Contains(md, "paper %") {
 		t.Error("Fashion-MNIST runs got a paper column")
 	}
@@ -621,5 +632,28 @@ func TestFindEachRunOnce(t *testing.T) {
 		if got := strings.Join(names, " "); got != "a linked" {
 			t.Errorf("Find(%v): %q, want %q", dirs, got, "a linked")
 		}
+	}
+}
+
+// TestConfigsFromBeforeAKeyReadAsItsEarlierValue: runs saved before train.warmup_steps existed
+// and runs with train.warmup_steps 0 are one cell (the key does not vary); a warm-up of 5 does
+// vary.
+func TestConfigsFromBeforeAKeyReadAsItsEarlierValue(t *testing.T) {
+	rep := build(t, writeRuns(t,
+		fakeRun{method: "unif-sgd", budget: 0.3, seed: 1, acc: 0.90},
+		fakeRun{method: "unif-sgd", budget: 0.3, seed: 2, acc: 0.91, set: []string{"train.warmup_steps=0"}},
+	), MetricFinal)
+	if slices.Contains(rep.Varying, "train.warmup_steps") || rep.Constant["train.warmup_steps"] != "0" {
+		t.Errorf("varying %v, constant warmup_steps %q: want constant 0", rep.Varying, rep.Constant["train.warmup_steps"])
+	}
+	if c := cell(t, rep, "unif-sgd", 0.3); len(c.Runs) != 2 {
+		t.Errorf("cell has %d runs, want both", len(c.Runs))
+	}
+	rep = build(t, writeRuns(t,
+		fakeRun{method: "unif-sgd", budget: 0.3, seed: 1, acc: 0.90},
+		fakeRun{method: "unif-sgd", budget: 0.3, seed: 2, acc: 0.91, set: []string{"train.warmup_steps=5"}},
+	), MetricFinal)
+	if !slices.Contains(rep.Varying, "train.warmup_steps") {
+		t.Errorf("a warm-up of 5 beside none: varying %v", rep.Varying)
 	}
 }

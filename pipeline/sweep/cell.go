@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // HashIgnore are the config keys left out of a cell's hash: they do not change what is
@@ -18,13 +20,11 @@ import (
 var HashIgnore = []string{"name", "out", "threads", "train.workers", "train.prefetch", "train.tensorboard", "train.tensorboard_every"}
 
 // HashOmitDefault are config keys added after sweeps were first recorded, each with the value
-// that keeps the behaviour from before it existed. A cell with that value hashes as if the key
-// did not exist, so that sweep folders recorded before it (and their cell names, which end in
-// the hash) stay valid: without this, adding a key renamed every cell and a rerun refused the
-// folder as a different grid.
-var HashOmitDefault = map[string]any{
-	"dataset.image_size": 0, // 0 = images as they are
-}
+// that keeps the behaviour from before it existed (runfolder.KeysAddedLater, which owns the
+// list). A cell with that value hashes as if the key did not exist, so that sweep folders
+// recorded before it (and their cell names, which end in the hash) stay valid: without this,
+// adding a key renamed every cell and a rerun refused the folder as a different grid.
+var HashOmitDefault = runfolder.KeysAddedLater
 
 // Resolved is a cell's configuration as the Resolver made it.
 type Resolved struct {

@@ -30,8 +30,8 @@
 //
 // A cell's folder is named by the values of the keys that vary across the sweep, in a fixed
 // order, plus the first 8 hex digits of the SHA-256 of its resolved configuration (HashIgnore
-// keys left out), e.g. method=p-sgd_budget=0.2_seed=1_3f9a2c1e. The folder is a normal run
-// folder (config.yaml, metrics.jsonl, model.pt, checkpoint.json, summary.json) plus the
-// sweep's own files: CellFile (the configuration the cell was started with), LogFile,
-// FailedFile and RunningFile.
+// keys left out, and HashOmitDefault keys while they hold their earlier value), e.g.
+// method=p-sgd_budget=0.2_seed=1_3f9a2c1e. The folder is a normal run folder (config.yaml,
+// metrics.jsonl, model.pt, checkpoint.json, summary.json) plus the sweep's own files: CellFile
+// (the configuration the cell was started with), LogFile, FailedFile and RunningFile.
 package sweep
