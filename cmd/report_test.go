@@ -98,3 +98,28 @@ func TestReportReadsPipelineFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestCommittedReportsReproduce: `budgetrain report docs/results/<sweep>` run from the
+// repository root rewrites each committed report.md and results.csv byte for byte.
+func TestCommittedReportsReproduce(t *testing.T) {
+	root, _ := filepath.Abs("..")
+	reports, _ := filepath.Glob(filepath.Join(root, "docs", "results", "*", "report", "report.md"))
+	if len(reports) == 0 {
+		t.Fatal("no committed report under docs/results")
+	}
+	t.Chdir(root)
+	for _, md := range reports {
+		sweepDir, _ := filepath.Rel(root, filepath.Dir(filepath.Dir(md)))
+		out := t.TempDir()
+		if _, err := execute(t, "report", sweepDir, "--out", out); err != nil {
+			t.Fatalf("report %s: %v", sweepDir, err)
+		}
+		for _, f := range []string{"report.md", "results.csv"} {
+			want, _ := os.ReadFile(filepath.Join(filepath.Dir(md), f))
+			got, _ := os.ReadFile(filepath.Join(out, f))
+			if len(want) == 0 || string(got) != string(want) {
+				t.Errorf("%s/report/%s differs from what report writes now (rerun `budgetrain report %s` and commit)", sweepDir, f, sweepDir)
+			}
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // Config keys the report names.
@@ -26,14 +28,14 @@ const (
 	FullData = "sgd"
 )
 
-// identityKeys never make runs different cells: the run's name and folders, the seed (its
-// own column), and augment.ops, whose rendered form is augment.policy.
-var identityKeys = []string{"name", "out", KeySeed, "dataset.dir", "train.log_selection", "augment.ops"}
+// identityKeys never make runs different cells: the run's name and folders
+// (runfolder.IdentityKeys), the seed (its own column), the data folder, the selection log and
+// augment.ops, whose rendered form is augment.policy.
+var identityKeys = append(slices.Clone(runfolder.IdentityKeys), KeySeed, "dataset.dir", "train.log_selection", "augment.ops")
 
-// environmentKeys change how fast a run goes, not what it trains (the loader and evaluation
-// are deterministic whatever the thread and worker counts): results.csv shows them when they
-// vary, but runs that differ only in them are the same cell.
-var environmentKeys = []string{"device", "threads", "train.workers", "train.prefetch", "train.eval_async", "train.eval_batch_size"}
+// environmentKeys change how fast a run goes, not what it trains (runfolder.EnvironmentKeys):
+// results.csv shows them when they vary, but runs that differ only in them are the same cell.
+var environmentKeys = runfolder.EnvironmentKeys
 
 // methodOrder is the order of methods in tables and legends; others follow alphabetically.
 var methodOrder = []string{"sgd", "unif-sgd", "p-sgd", "c-sgd", "selective-backprop", "fixed-random",

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // pct renders a fraction as a percentage with two decimals ("—" when unknown).
@@ -99,7 +101,12 @@ func (rep *Report) writeConstant(p func(string, ...any)) {
 		return
 	}
 	keys := make([]string, 0, len(rep.Constant))
-	for k := range rep.Constant {
+	for k, v := range rep.Constant {
+		// A key added later that every run has at its old value (the feature unused) is left
+		// out, so that runs saved before it existed report as they did.
+		if old, later := runfolder.KeysAddedLater[k]; later && v == render(old) {
+			continue
+		}
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)

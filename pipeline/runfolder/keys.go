@@ -9,3 +9,18 @@ var KeysAddedLater = map[string]any{
 	"dataset.image_size": 0, // 0 = images as they are
 	"train.warmup_steps": 0, // no learning-rate warm-up
 }
+
+// IdentityKeys name a run and its folder rather than configure it.
+var IdentityKeys = []string{"name", "out"}
+
+// EnvironmentKeys change how fast a run goes, where it runs or what it logs, not what it trains
+// (the loader and evaluation are deterministic whatever the thread and worker counts): report
+// shows them when they vary but keeps runs that differ only in them in one cell.
+var EnvironmentKeys = []string{"device", "threads", "train.workers", "train.prefetch", "train.eval_async",
+	"train.eval_batch_size", "train.tensorboard", "train.tensorboard_every"}
+
+// HashIgnore are the keys left out of a sweep cell's hash: the identity keys and most
+// environment keys. device, train.eval_async and train.eval_batch_size are environment keys
+// too, but recorded sweeps hashed their cells with them, and leaving them out now would rename
+// every recorded cell.
+var HashIgnore = []string{"name", "out", "threads", "train.workers", "train.prefetch", "train.tensorboard", "train.tensorboard_every"}

@@ -4,6 +4,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,5 +47,15 @@ func TestProvenanceNames(t *testing.T) {
 	p.Threads, p.Commit = 2, "" // the commit does not decide bit-exactness
 	if got, want := p.Machine(), "libtorch 2.1.2, cpu, 2 threads, AMD EPYC 7B13 (AuthenticAMD, avx2)"; got != want {
 		t.Errorf("Machine() = %q, want %q", got, want)
+	}
+}
+
+// TestHashIgnoreIsIdentityOrEnvironment: a key the sweep hash leaves out must be one that does
+// not change what a run trains.
+func TestHashIgnoreIsIdentityOrEnvironment(t *testing.T) {
+	for _, k := range HashIgnore {
+		if !slices.Contains(IdentityKeys, k) && !slices.Contains(EnvironmentKeys, k) {
+			t.Errorf("HashIgnore has %s, which is neither an identity nor an environment key", k)
+		}
 	}
 }

@@ -12,12 +12,9 @@ import (
 	"budgetrain/pipeline/runfolder"
 )
 
-// HashIgnore are the config keys left out of a cell's hash: they do not change what is
-// trained (names and folders, the thread and loader-worker counts, which the pipeline keeps
-// out of every random stream, and the TensorBoard logging, which only writes a file), and
-// --jobs or a Slurm allocation sets the counts per machine. Leaving the TensorBoard keys out
-// also keeps the hashes of sweeps recorded before the keys existed.
-var HashIgnore = []string{"name", "out", "threads", "train.workers", "train.prefetch", "train.tensorboard", "train.tensorboard_every"}
+// HashIgnore are the config keys left out of a cell's hash (runfolder.HashIgnore, which owns
+// the list and says why).
+var HashIgnore = runfolder.HashIgnore
 
 // HashOmitDefault are config keys added after sweeps were first recorded, each with the value
 // that keeps the behaviour from before it existed (runfolder.KeysAddedLater, which owns the
