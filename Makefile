@@ -13,7 +13,7 @@ deps:
 # The git commit and whether a file that goes into the binary has uncommitted changes, for
 # summary.json's provenance (Go's own stamping misses git worktrees and GOFLAGS=-buildvcs=false).
 GIT_COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
-GIT_DIRTY := $(shell git status --porcelain -- '*.go' '*.cpp' '*.yaml' go.mod go.sum 2>/dev/null | grep -q . && echo true)
+GIT_DIRTY := $(shell git status --porcelain -- '*.go' '*.cpp' 'pipeline/sweep/presets/*.yaml' go.mod go.sum 2>/dev/null | grep -q . && echo true)
 VCS_LDFLAGS := -X budgetrain/pipeline.buildCommit=$(GIT_COMMIT) -X budgetrain/pipeline.buildDirty=$(GIT_DIRTY)
 build: deps
 	$(GO) build -ldflags '$(VCS_LDFLAGS)' -o $(BIN) ./cmd/budgetrain
