@@ -23,6 +23,7 @@ import (
 	"budgetrain/pipeline"
 	"budgetrain/pipeline/data"
 	"budgetrain/pipeline/sweep"
+	"budgetrain/sampler"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/schollz/progressbar/v3"
@@ -381,8 +382,7 @@ func plannedSteps(cfg pipeline.Config) int {
 			n -= vs / k * k
 		}
 	}
-	_, _, t := pipeline.Iterations(n, cfg.Train.Budget, cfg.Train.BatchSize, cfg.Train.Epochs)
-	return t
+	return sampler.Budget{N: n, Fraction: cfg.Train.Budget, BatchSize: cfg.Train.BatchSize, Epochs: cfg.Train.Epochs}.Steps()
 }
 
 func pickShard(so *sweepOptions) (sweep.Shard, error) {

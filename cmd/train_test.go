@@ -126,3 +126,14 @@ func TestNoBarWithoutTerminal(t *testing.T) {
 		t.Errorf("output has carriage returns or not one line per epoch:\nstdout %q\nstderr %q", stdout, stderr)
 	}
 }
+
+// TestBudgetWithoutAStepNamesRunKeys: a budget too small for one batch is reported with the run's
+// own keys and the real number of training images (it named sampler.budget and
+// sampler.n (1073741824) before).
+func TestBudgetWithoutAStepNamesRunKeys(t *testing.T) {
+	_, err := execute(t, tinyTrainArgs(t.TempDir(), "--budget", "1e-9")...)
+	if err == nil || !strings.Contains(err.Error(), "train.budget (1e-09) gives 0 images per epoch of the 64 training images, fewer than train.batch_size (16)") ||
+		strings.Contains(err.Error(), "sampler.") {
+		t.Errorf("budget 1e-9: %v", err)
+	}
+}

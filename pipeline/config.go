@@ -124,7 +124,6 @@ func DefaultConfig() Config {
 		Augment: augment.DefaultConfig(),
 	}
 	c.Sampler.Method = "unif-sgd" // the run's default, whatever the sampler library's is
-	c.syncSampler()
 	return c
 }
 
@@ -133,19 +132,9 @@ func DefaultConfig() Config {
 // Deprecated: use DefaultConfig.
 func Default() Config { return DefaultConfig() }
 
-// syncSampler copies the run-level settings the sampler needs (seed, budget, batch size,
-// epochs: the sampler section has no keys of its own for them). DefaultConfig and Validate call
-// it, so a config that passed Validate carries them.
-func (c *Config) syncSampler() {
-	c.Sampler.Seed = c.Seed
-	c.Sampler.Budget = c.Train.Budget
-	c.Sampler.BatchSize = c.Train.BatchSize
-	c.Sampler.Epochs = c.Train.Epochs
-}
-
 // Validate reports every problem at once, one line each, naming the key and its value, as one
-// error. It also copies the run-level settings into the sampler section (syncSampler).
-func (c *Config) Validate() error {
+// error. It changes nothing.
+func (c Config) Validate() error {
 	if errs := c.Problems(); len(errs) > 0 {
 		return errors.New("invalid configuration:\n  " + strings.Join(errs, "\n  "))
 	}
@@ -153,7 +142,7 @@ func (c *Config) Validate() error {
 }
 
 // Problems is Validate's list: one line per problem, each starting with the key it is about.
-func (c *Config) Problems() []string {
+func (c Config) Problems() []string {
 	var errs []string
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
 	switch c.Device {
@@ -255,17 +244,9 @@ func (c *Config) Problems() []string {
 	if t.TensorBoardEvery < 1 {
 		bad("train.tensorboard_every (%d) must be >= 1", t.TensorBoardEvery)
 	}
-	c.syncSampler()
-	sc := c.Sampler
-	if sc.N <= 1 { // the dataset size is known only after loading: NewTrainer checks again
-		sc.N = 1 << 30
-	}
-	// Values copied from train.* are reported once, under their own keys, above.
-	if !(sc.Budget > 0 && sc.Budget <= 1) {
-		sc.Budget = 1
-	}
-	sc.BatchSize, sc.Epochs = max(sc.BatchSize, 1), max(sc.Epochs, 1)
-	if err := sc.Validate(); err != nil {
+	// The sampler's own settings; its run facts (N, budget, batch size, epochs) are the train.*
+	// keys above and the data, which NewTrainer checks once the data is loaded.
+	if err := c.Sampler.ValidateSettings(); err != nil {
 		errs = append(errs, strings.Split(err.Error(), "\n")...)
 	}
 	if err := c.Augment.Validate(); err != nil {

@@ -25,7 +25,7 @@ func TestEveryMethodSameStepBudget(t *testing.T) {
 				c.Train.Budget, c.Train.BatchSize, c.Train.Epochs = b, 4, 2
 				c.Train.EvalBackend, c.Train.EvalEvery = "torch", 100
 				s := train(t, c)
-				_, _, want := Iterations(64, b, 4, 2)
+				want := sampler.Budget{N: 64, Fraction: b, BatchSize: 4, Epochs: 2}.Steps()
 				if s.Iterations != want || s.PlannedSteps != want {
 					t.Errorf("%d steps (planned %d), want %d", s.Iterations, s.PlannedSteps, want)
 				}

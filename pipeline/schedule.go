@@ -8,14 +8,6 @@ import (
 	"strings"
 )
 
-// Iterations returns the budgeted step counts of spec §1: K = ⌊N·b⌋ examples per epoch,
-// I = ⌊K/B⌋ iterations per epoch (the last partial batch is dropped) and T = E·I in total.
-func Iterations(n int, budget float64, batch, epochs int) (perEpochSamples, perEpoch, total int) {
-	k := int(float64(n) * budget)
-	i := k / batch
-	return k, i, epochs * i
-}
-
 // Schedule is the learning rate of every optimizer step, a pure function of the 0-based step.
 // Every kind but step is scaled to the step budget T (Li et al., ICLR 2020, "Budgeted Training:
 // Rethinking Deep Neural Network Training Under Resource Constraints"): it ends at the run's last

@@ -176,8 +176,13 @@ func NewTrainerWith(cfg Config, log io.Writer, progress LoadProgress) (*Trainer,
 	if t.Info, t.Train, t.Test, err = LoadDataWith(cfg.Dataset, progress); err != nil {
 		return nil, err
 	}
-	t.Cfg.Sampler.N = t.Train.N
-	_, _, t.Cfg.Sampler.Steps = Iterations(t.Train.N, cfg.Train.Budget, cfg.Train.BatchSize, cfg.Train.Epochs) // infobatch anneals over the last steps
+	tc := cfg.Train
+	plan := sampler.Budget{N: t.Train.N, Fraction: tc.Budget, BatchSize: tc.BatchSize, Epochs: tc.Epochs}
+	if err := plan.Check(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
+	}
+	// The sampler's run facts: what it serves, set here rather than by users.
+	t.Cfg.Sampler.Run = sampler.Run{Seed: cfg.Seed, N: plan.N, Budget: plan.Fraction, BatchSize: plan.BatchSize, Epochs: plan.Epochs, Steps: plan.Steps()}
 	if err := t.Cfg.Sampler.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
 	}
@@ -196,7 +201,6 @@ func NewTrainerWith(cfg Config, log io.Writer, progress LoadProgress) (*Trainer,
 	if t.Model, err = NewModel(t.VS, cfg, t.Info); err != nil {
 		return nil, err
 	}
-	tc := cfg.Train
 	var params []*ts.Tensor
 	t.paramNames, params = trainable(t.VS)
 	if t.Opt, err = torchx.NewSGD(params, tc.Momentum, 0, tc.WeightDecay, tc.Nesterov); err != nil {
@@ -220,10 +224,7 @@ func NewTrainerWith(cfg Config, log io.Writer, progress LoadProgress) (*Trainer,
 		return nil, fmt.Errorf("sampler.method %q cannot be combined with batch mixing (augment.policy %q): Selective Backprop selects single images", cfg.Sampler.Method, cfg.Augment.Policy)
 	}
 	t.Loader = NewLoader(t.Train, t.Info, t.Pipe, cfg.Seed, tc.BatchSize, tc.Workers, tc.Prefetch)
-	t.EpochSamples, t.StepsPerEpoch, t.TotalSteps = Iterations(t.Train.N, tc.Budget, tc.BatchSize, tc.Epochs)
-	if t.TotalSteps == 0 {
-		return nil, fmt.Errorf("train.budget (%g) with %d training images and train.batch_size %d allows no optimizer step", tc.Budget, t.Train.N, tc.BatchSize)
-	}
+	t.EpochSamples, t.StepsPerEpoch, t.TotalSteps = plan.EpochSamples(), plan.StepsPerEpoch(), plan.Steps()
 	t.Sched = Schedule{Kind: tc.Schedule, LR: tc.LR, FinalLR: tc.FinalLR, Total: t.TotalSteps, StepsPerEpoch: t.StepsPerEpoch, Milestones: tc.Milestones, Gamma: tc.Gamma, Warmup: tc.WarmupSteps}
 	if err := t.Sched.Check(); err != nil {
 		t.Close()

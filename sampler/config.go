@@ -11,26 +11,13 @@ import (
 // else differs, and give it to New, which validates it. Every value is used as given: a
 // zero is a zero (and rejected where it is not valid), never a stand-in for a default.
 type Config struct {
+	// Run holds the facts of the run the sampler serves (seed, N, budget, batch size, epochs,
+	// T), which the trainer sets from the run's configuration and data; they are not sampler
+	// settings, and their errors name the run's keys.
+	Run `mapstructure:"-"`
+
 	// Method is one of Methods(). Default "unif-sgd".
 	Method string `mapstructure:"method"`
-	// Seed is the run seed; every sampler derives its RNG stream from (Seed, method).
-	// The pipeline copies the top-level seed here. Default 0 (a valid seed).
-	Seed uint64 `mapstructure:"-"`
-	// N is the training-set size (number of samples). Set by the pipeline from the
-	// dataset; required, > 0 (DefaultConfig leaves it 0).
-	N int `mapstructure:"-"`
-	// Budget b is the fraction of full-data iterations allowed per epoch, in (0, 1]
-	// (paper §1). Default 1.
-	Budget float64 `mapstructure:"-"`
-	// BatchSize B, in examples. Used to check that ⌊N·b⌋ >= B (at least one step per
-	// epoch). Default 128.
-	BatchSize int `mapstructure:"-"`
-	// Epochs E is the planned number of epochs. Default 200.
-	Epochs int `mapstructure:"-"`
-	// Steps is T, the run's budget of optimizer steps (batches of BatchSize); infobatch
-	// anneals over its last (1−δ). The pipeline fills it with the T it trains for; 0 means
-	// the paper's T = E·⌊⌊N·b⌋/B⌋ (§1), see TotalSteps. Default 0.
-	Steps int `mapstructure:"-"`
 
 	// NoSmoothing drops the smoothing constant ε = mean(w) (paper §2.4) in p-sgd, c-sgd,
 	// loss-is and upper-bound-is (ablation). Default false.
@@ -57,6 +44,42 @@ type Config struct {
 	InfoBatchAnneal float64 `mapstructure:"infobatch_anneal"`
 }
 
+// Run is what a sampler knows of the run it serves.
+type Run struct {
+	// Seed is the run seed; every sampler derives its RNG stream from (Seed, method).
+	Seed uint64
+	// N is the training-set size (number of samples); required, > 0.
+	N int
+	// Budget b is the fraction of full-data iterations allowed per epoch, in (0, 1]
+	// (paper §1, train.budget).
+	Budget float64
+	// BatchSize B, in examples (train.batch_size).
+	BatchSize int
+	// Epochs E is the planned number of epochs (train.epochs).
+	Epochs int
+	// Steps is T, the run's budget of optimizer steps; infobatch anneals over its last
+	// (1−δ). 0 means the paper's T = E·⌊⌊N·b⌋/B⌋ (§1, Budget.Steps).
+	Steps int
+}
+
+// Plan is the run's budget arithmetic.
+func (r Run) Plan() Budget {
+	return Budget{N: r.N, Fraction: r.Budget, BatchSize: r.BatchSize, Epochs: r.Epochs}
+}
+
+// Validate reports the problems of the run facts, naming the run's keys (train.budget,
+// train.batch_size, train.epochs) and the real number of training images.
+func (r Run) Validate() error {
+	var errs []error
+	if err := r.Plan().Check(); err != nil {
+		errs = append(errs, err)
+	}
+	if r.Steps < 0 {
+		errs = append(errs, fmt.Errorf("the run's step budget T (%d) must be >= 0", r.Steps))
+	}
+	return errors.Join(errs...)
+}
+
 // Defaults of DefaultConfig.
 const (
 	DefaultMethod          = "unif-sgd"
@@ -72,7 +95,7 @@ const (
 // DefaultConfig returns the documented defaults (N, the dataset size, is left 0: the caller
 // must set it).
 func DefaultConfig() Config {
-	return Config{Method: DefaultMethod, Budget: DefaultBudget, BatchSize: DefaultBatchSize, Epochs: DefaultEpochs,
+	return Config{Run: Run{Budget: DefaultBudget, BatchSize: DefaultBatchSize, Epochs: DefaultEpochs}, Method: DefaultMethod,
 		SBBeta: DefaultSBBeta, SBHistory: DefaultSBHistory, InfoBatchRatio: DefaultInfoBatchRatio, InfoBatchAnneal: DefaultInfoBatchAnneal}
 }
 
@@ -82,34 +105,21 @@ type Configured interface {
 	Config() Config
 }
 
-// Validate reports every problem in c, one line each, naming the key and its value.
-// Errors for an unknown method wrap ErrUnknownMethod.
+// Validate reports every problem in c, its settings (ValidateSettings) and its run facts
+// (Run.Validate), one line each, naming the key and its value. Errors for an unknown method
+// wrap ErrUnknownMethod.
 func (c *Config) Validate() error {
+	return errors.Join(c.ValidateSettings(), c.Run.Validate())
+}
+
+// ValidateSettings reports every problem in the sampler's own settings (the sampler.* keys),
+// one line each, naming the key and its value, without looking at the run facts.
+func (c *Config) ValidateSettings() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if _, ok := registry[c.Method]; !ok {
 		errs = append(errs, fmt.Errorf("sampler.method (%q) must be one of %s: %w",
 			c.Method, strings.Join(Methods(), ", "), ErrUnknownMethod))
-	}
-	if c.N <= 0 {
-		bad("sampler.n (%d) must be > 0", c.N)
-	}
-	budgetOK := c.Budget > 0 && c.Budget <= 1 // false for NaN
-	if !budgetOK {
-		bad("sampler.budget (%g) must be in (0,1]", c.Budget)
-	}
-	if c.BatchSize <= 0 {
-		bad("sampler.batch_size (%d) must be > 0", c.BatchSize)
-	}
-	if c.N > 0 && budgetOK && c.BatchSize > 0 && c.EpochSize() < c.BatchSize {
-		bad("sampler.budget (%g) gives %d examples per epoch for sampler.n (%d), fewer than sampler.batch_size (%d): no optimizer step per epoch",
-			c.Budget, c.EpochSize(), c.N, c.BatchSize)
-	}
-	if c.Epochs <= 0 {
-		bad("sampler.epochs (%d) must be > 0", c.Epochs)
-	}
-	if c.Steps < 0 {
-		bad("sampler.steps (%d) must be >= 0", c.Steps)
 	}
 	if c.WarmupEpochs < 0 {
 		bad("sampler.warmup_epochs (%d) must be >= 0", c.WarmupEpochs)
@@ -129,19 +139,16 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// EpochSize is K = ⌊N·b⌋, the number of examples the budget allows per epoch
-// (paper §1: the float product truncated, as Python's int(N*b)).
-func (c *Config) EpochSize() int {
-	return int(float64(c.N) * c.Budget)
-}
+// EpochSize is K = ⌊N·b⌋ (Budget.EpochSamples).
+func (r Run) EpochSize() int { return r.Plan().EpochSamples() }
 
 // TotalSteps is T, the run's optimizer-step budget: Steps, or when Steps is 0 the paper's
-// E·⌊K/B⌋ with K = EpochSize() (§1), which is what the pipeline trains for.
-func (c *Config) TotalSteps() int {
-	if c.Steps > 0 {
-		return c.Steps
+// E·⌊K/B⌋ (Budget.Steps), which is what the pipeline trains for.
+func (r Run) TotalSteps() int {
+	if r.Steps > 0 {
+		return r.Steps
 	}
-	return c.Epochs * (c.EpochSize() / max(c.BatchSize, 1))
+	return r.Plan().Steps()
 }
 
 // SBEffectiveBeta is the β Selective Backprop uses: SBBeta, or 1/b − 1 when SBBeta is negative.

@@ -9,7 +9,7 @@ import (
 )
 
 func TestDefaultConfigHoldsTheDocumentedDefaults(t *testing.T) {
-	want := Config{Method: "unif-sgd", Budget: 1, BatchSize: 128, Epochs: 200, SBBeta: -1, SBHistory: 1024,
+	want := Config{Run: Run{Budget: 1, BatchSize: 128, Epochs: 200}, Method: "unif-sgd", SBBeta: -1, SBHistory: 1024,
 		InfoBatchRatio: 0.5, InfoBatchAnneal: 0.875}
 	if c := DefaultConfig(); c != want {
 		t.Fatalf("DefaultConfig() = %+v, want %+v", c, want)
@@ -32,7 +32,7 @@ func TestNewUsesExplicitZeros(t *testing.T) {
 			t.Errorf("New with zeros: error %v lacks %q", err, w)
 		}
 	}
-	if _, err := New(Config{Method: "unif-sgd", N: 100}); err == nil {
+	if _, err := New(Config{Method: "unif-sgd", Run: Run{N: 100}}); err == nil {
 		t.Errorf("New(Config{Method, N}) = nil error: a partial config must not be completed with defaults")
 	}
 	c = testConfig("p-sgd", 100, 0.5)
@@ -82,23 +82,22 @@ func TestNewUsesZerosAsGiven(t *testing.T) {
 }
 
 func TestConfigValidateListsEveryProblem(t *testing.T) {
-	c := Config{Method: "nope", N: -1, Budget: 1.5, BatchSize: -2, Epochs: -3, WarmupEpochs: -1,
+	c := Config{Method: "nope", Run: Run{N: -1, Budget: 1.5, BatchSize: -2, Epochs: -3}, WarmupEpochs: -1,
 		SBBeta: math.NaN(), SBHistory: -4, InfoBatchRatio: 1, InfoBatchAnneal: 2}
 	err := c.Validate()
 	if err == nil {
-		t.Fatal("Validate() = nil for a config with 10 problems")
+		t.Fatal("Validate() = nil for a config with 7 problems")
 	}
+	// The settings' problems, one each, then the run facts' first problem (no training images),
+	// which names no sampler key.
 	want := []string{
 		`sampler.method ("nope") must be one of`,
-		"sampler.n (-1) must be > 0",
-		"sampler.budget (1.5) must be in (0,1]",
-		"sampler.batch_size (-2) must be > 0",
-		"sampler.epochs (-3) must be > 0",
 		"sampler.warmup_epochs (-1) must be >= 0",
 		"sampler.sb_beta (NaN) must be finite",
 		"sampler.sb_history (-4) must be > 0",
 		"sampler.infobatch_ratio (1) must be in (0,1)",
 		"sampler.infobatch_anneal (2) must be in (0,1]",
+		"no training images (N = -1)",
 	}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
@@ -118,7 +117,7 @@ func TestConfigValidateRejectsBudgetWithoutAStep(t *testing.T) {
 	c := DefaultConfig()
 	c.Method, c.N, c.Budget, c.BatchSize = "p-sgd", 1000, 0.1, 128
 	err := c.Validate()
-	if err == nil || !strings.Contains(err.Error(), "gives 100 examples per epoch") {
+	if err == nil || !strings.Contains(err.Error(), "train.budget (0.1) gives 100 images per epoch of the 1000 training images, fewer than train.batch_size (128)") {
 		t.Fatalf("Validate() = %v, want the fewer-than-a-batch error", err)
 	}
 }
@@ -144,7 +143,7 @@ func TestEpochSizeMatchesPaperTable(t *testing.T) {
 		{73257, 0.2, 14651}, {73257, 0.3, 21977}, {73257, 0.5, 36628}, {73257, 0.7, 51279}, {73257, 1, 73257},
 	}
 	for _, tc := range tests {
-		c := Config{N: tc.n, Budget: tc.b}
+		c := Run{N: tc.n, Budget: tc.b}
 		if got := c.EpochSize(); got != tc.want {
 			t.Errorf("EpochSize(N=%d, b=%g) = %d, want %d", tc.n, tc.b, got, tc.want)
 		}
@@ -156,7 +155,7 @@ func TestSBEffectiveBetaFromBudget(t *testing.T) {
 		{0.25, -1, 3}, {0.5, -1, 1}, {0.2, -1, 4}, {1, -1, 0}, {0.3, 2.5, 2.5}, {0.3, 0, 0},
 	}
 	for _, tc := range tests {
-		c := Config{Budget: tc.b, SBBeta: tc.beta}
+		c := Config{Run: Run{Budget: tc.b}, SBBeta: tc.beta}
 		if got := c.SBEffectiveBeta(); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("SBEffectiveBeta(b=%g, beta=%g) = %g, want %g", tc.b, tc.beta, got, tc.want)
 		}
@@ -164,7 +163,7 @@ func TestSBEffectiveBetaFromBudget(t *testing.T) {
 }
 
 func TestNewUnknownMethodListsMethods(t *testing.T) {
-	_, err := New(Config{Method: "p-SGD", N: 100})
+	_, err := New(Config{Method: "p-SGD", Run: Run{N: 100}})
 	if !errors.Is(err, ErrUnknownMethod) {
 		t.Fatalf("New(p-SGD) error = %v, want ErrUnknownMethod", err)
 	}
@@ -179,8 +178,8 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	c := DefaultConfig()
 	c.Method = "p-sgd"
 	_, err := New(c)
-	if err == nil || !strings.Contains(err.Error(), "sampler.n (0) must be > 0") {
-		t.Fatalf("New(N=0) = %v, want the sampler.n error", err)
+	if err == nil || !strings.Contains(err.Error(), "no training images (N = 0)") {
+		t.Fatalf("New(N=0) = %v, want the no-training-images error", err)
 	}
 }
 
