@@ -4,15 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"budgetrain/augment"
 	"budgetrain/pipeline"
 	"budgetrain/pipeline/runfolder"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -50,21 +47,15 @@ func envName(key string) string {
 	return EnvPrefix + "_" + strings.ToUpper(envReplacer.Replace(key))
 }
 
-// resolve builds the run configuration: pipeline.DefaultConfig overlaid with the config file,
-// the environment, the command's flags and --set, each overriding the ones before it. A value
-// given is used as given (0, false and "" included); only two keys are derived afterwards: out
-// ("" = runs/<name>) and augment.policy (from augment.ops when only they are given; standard
-// when neither is; an explicit "" without ops is an error).
-//
-// Every problem is reported in one error, one line each: malformed or unknown --set keys, an
-// unreadable config file, values that do not decode (with key, value and source) and every
-// validation failure (with the source of the key's value). flagKeys maps config keys to the
-// command's own flags.
+// resolve builds the run configuration with pipeline.Resolve from the sources a command line
+// has, each overriding the ones before it: the config file, the environment, the command's flags
+// and --set (viper gathers them; flagKeys maps config keys to the command's own flags). Every
+// problem is reported in one error, one line each: malformed or unknown --set keys, unknown
+// BUDGETRAIN_ variables, an unreadable config file, and whatever pipeline.Resolve reports, each
+// value with its source.
 func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeline.Config, error) {
 	var problems []string
 	def := pipeline.FlatConfig(pipeline.DefaultConfig())
-	def["out"] = ""            // derived from name
-	def["augment.policy"] = "" // derived from augment.ops
 	v := viper.New()
 	for k, val := range def {
 		v.SetDefault(k, val)
@@ -110,23 +101,16 @@ func resolve(cmd *cobra.Command, o *options, flagKeys map[string]string) (pipeli
 			src.sets[k] = s
 		}
 	}
-	// Decoding starts from DefaultConfig, so a key that fails to decode keeps its default and
-	// adds no second, misleading validation problem.
-	cfg := pipeline.DefaultConfig()
-	err := v.UnmarshalExact(&cfg, func(dc *mapstructure.DecoderConfig) {
-		dc.DecodeHook = pipeline.DecodeHook()
-		dc.WeaklyTypedInput = false // DecodeHook converts strictly instead
-	})
-	problems = append(problems, src.decodeProblems(err)...)
-	if cfg.Out == "" {
-		cfg.Out = filepath.Join("runs", cfg.Name)
+	// The keys given by some source, with the value of the highest one (viper's precedence).
+	settings := map[string]any{}
+	for _, k := range v.AllKeys() {
+		if src.of(k) != "default" {
+			settings[k] = v.Get(k)
+		}
 	}
-	if cfg.Augment.Policy == "" && len(cfg.Augment.Ops) == 0 && src.of("augment.policy") == "default" {
-		cfg.Augment.Policy = augment.DefaultPolicy
-	}
-	cfg.Augment.DerivePolicy()
-	for _, p := range cfg.Problems() {
-		problems = append(problems, src.annotate(p))
+	cfg, err := pipeline.Resolve(settings, src.of)
+	if err != nil {
+		problems = append(problems, strings.Split(strings.TrimPrefix(err.Error(), "invalid configuration:\n  "), "\n  ")...)
 	}
 	if len(problems) > 0 {
 		return cfg, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
@@ -160,79 +144,4 @@ func (s sources) of(key string) string {
 		return "config file " + s.file
 	}
 	return "default"
-}
-
-// value renders the raw value of key as given (before decoding), cut to maxValue bytes: a
-// message must not echo a huge value back.
-func (s sources) value(key string) string {
-	var v string
-	if x, ok := s.v.Get(key).(string); ok {
-		v = fmt.Sprintf("%q", x)
-	} else {
-		v = fmt.Sprintf("%v", s.v.Get(key))
-	}
-	if len(v) > maxValue {
-		v = fmt.Sprintf("%s… (%d bytes)", strings.ToValidUTF8(v[:maxValue], ""), len(v))
-	}
-	return v
-}
-
-// maxValue is the most of a value an error message shows.
-const maxValue = 80
-
-// decodeProblems turns mapstructure's errors into lines "key (value, from source): problem".
-func (s sources) decodeProblems(err error) []string {
-	var out []string
-	var walk func(error)
-	walk = func(err error) {
-		switch e := err.(type) {
-		case nil:
-		case *mapstructure.DecodeError:
-			out = append(out, s.describe(e.Name(), e.Unwrap())...)
-		case interface{ Unwrap() []error }:
-			for _, x := range e.Unwrap() {
-				walk(x)
-			}
-		case interface{ Unwrap() error }:
-			walk(e.Unwrap())
-		default:
-			out = append(out, "decode config: "+err.Error())
-		}
-	}
-	walk(err)
-	return out
-}
-
-// describe is one decode error of the field name ("train.lr", "augment.ops[0].name").
-func (s sources) describe(name string, err error) []string {
-	msg := err.Error()
-	if rest, ok := strings.CutPrefix(msg, "has invalid keys: "); ok {
-		var out []string
-		for _, k := range strings.Split(rest, ", ") {
-			if name != "" {
-				k = name + "." + k
-			}
-			out = append(out, fmt.Sprintf("%s (%s, from %s): unknown key", k, s.value(k), s.of(k)))
-		}
-		return out
-	}
-	key, _, _ := strings.Cut(name, "[") // the config key of a list element
-	line := fmt.Sprintf("%s (%s, from %s): %s", key, s.value(key), s.of(key), msg)
-	if key != name {
-		line = fmt.Sprintf("%s (%s, from %s): %s: %s", key, s.value(key), s.of(key), name, msg)
-	}
-	return []string{line}
-}
-
-// annotate adds the source to a validation problem, which starts with its key, when the value
-// did not come from the defaults.
-func (s sources) annotate(problem string) string {
-	key, _, _ := strings.Cut(problem, " ")
-	if _, known := s.def[key]; !known {
-		return problem
-	}
-	if from := s.of(key); from != "default" {
-		return problem + " (from " + from + ")"
-	}
-	return problem
 }

@@ -19,13 +19,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"budgetrain/augment"
 	"budgetrain/pipeline"
 	"budgetrain/pipeline/data"
 	"budgetrain/pipeline/sweep"
 	"budgetrain/sampler"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -303,56 +301,16 @@ func overrideBase(cmd *cobra.Command, o *options, spec *sweep.Spec, keys map[str
 // resolveCell resolves a cell's settings over the defaults as `train --config` resolves a
 // file (same decoding, same validation), without environment or flags.
 func resolveCell(settings map[string]any) (sweep.Resolved, error) {
-	v := viper.New()
-	def := configKeys()
-	def["out"] = ""            // set per cell
-	def["augment.policy"] = "" // derived from augment.ops, else "standard"
-	for k, val := range def {
-		v.SetDefault(k, val)
+	s := maps.Clone(settings)
+	if _, ok := s["out"]; !ok {
+		s["out"] = "cell" // each cell's folder is set when it runs
 	}
-	for k, val := range settings {
-		v.Set(k, val)
-	}
-	cfg := pipeline.DefaultConfig()
-	err := v.UnmarshalExact(&cfg, func(dc *mapstructure.DecoderConfig) {
-		dc.DecodeHook = pipeline.DecodeHook() // as resolve decodes (resolve.go)
-		dc.WeaklyTypedInput = false
-	})
+	cfg, err := pipeline.Resolve(s, func(string) string { return "the grid" })
 	if err != nil {
-		return sweep.Resolved{}, fmt.Errorf("config: %w", err)
-	}
-	if cfg.Augment.Policy == "" && len(cfg.Augment.Ops) == 0 {
-		cfg.Augment.Policy = augment.DefaultPolicy
-	}
-	cfg.Augment.DerivePolicy()
-	check := cfg
-	if check.Out == "" {
-		check.Out = "cell" // each cell's folder is set when it runs
-	}
-	if err := check.Validate(); err != nil {
 		return sweep.Resolved{}, err
 	}
-	if err := checkCombination(cfg); err != nil {
-		return sweep.Resolved{}, err
-	}
+	cfg.Out = ""
 	return sweep.Resolved{Config: pipeline.FlatConfig(cfg), Steps: plannedSteps(cfg), Data: cfg}, nil
-}
-
-// checkCombination catches, before any cell starts, what NewTrainer would refuse only after
-// loading the data: Selective Backprop with a batch mixer.
-func checkCombination(cfg pipeline.Config) error {
-	if cfg.Sampler.Method != "selective-backprop" {
-		return nil
-	}
-	info, err := data.Lookup(cfg.Dataset.Name)
-	if err != nil || info.H == 0 {
-		return nil
-	}
-	p, err := augment.Parse(cfg.Augment.Policy, augment.DatasetInfo{H: info.H, W: info.W, C: info.C, FlipProb: info.FlipProb, Pad: info.Pad, Mean: info.Mean, Std: info.Std})
-	if err == nil && p.Mixer != nil {
-		return fmt.Errorf("sampler.method selective-backprop cannot be combined with batch mixing (augment.policy %q)", cfg.Augment.Policy)
-	}
-	return nil
 }
 
 // trainSizes are the training-set sizes of the fixed datasets (spec §4; Fashion-MNIST and MNIST

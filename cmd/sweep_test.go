@@ -546,3 +546,21 @@ func TestCommittedSweepsStillPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestGridCellsResolveAsTrainDoes: sweep cells are built by the same resolver as train, so a
+// grid is refused where train would be: an explicit empty augment.policy (which the sweep used to
+// turn into standard silently), Selective Backprop with batch mixing.
+func TestGridCellsResolveAsTrainDoes(t *testing.T) {
+	for _, c := range []struct{ grid, want string }{
+		{"grid:\n  seed: [1]\n  augment.policy: ['']\n", `augment.policy ("") is empty`},
+		{"grid:\n  seed: [1]\n  sampler.method: [selective-backprop]\n  augment.policy: [standard+mixup-a0.3]\n", "cannot be combined with batch mixing"},
+	} {
+		_, err := execute(t, "sweep", "--grid", tinyGrid(t, 2, c.grid), "--out", filepath.Join(t.TempDir(), "s"), "--dry-run")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("grid %q: %v, want %q", c.grid, err, c.want)
+		}
+	}
+	if _, err := execute(t, tinyTrainArgs(t.TempDir(), "--set", "augment.policy=")...); err == nil || !strings.Contains(err.Error(), `augment.policy ("") is empty`) {
+		t.Errorf("train with augment.policy \"\": %v", err)
+	}
+}

@@ -18,7 +18,7 @@ import (
 	"github.com/sugarme/gotch"
 	ts "github.com/sugarme/gotch/ts"
 
-	"github.com/go-viper/mapstructure/v2"
+	"budgetrain/pipeline/runfolder"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -269,24 +269,7 @@ func ConfigMap(c Config) map[string]any {
 
 // FlatConfig is ConfigMap with dotted keys ("train.lr"), the keys of --set, the environment
 // and the README's configuration reference.
-func FlatConfig(c Config) map[string]any {
-	out := map[string]any{}
-	var walk func(prefix string, m map[string]any)
-	walk = func(prefix string, m map[string]any) {
-		for k, v := range m {
-			if prefix != "" {
-				k = prefix + "." + k
-			}
-			if sub, ok := v.(map[string]any); ok {
-				walk(k, sub)
-			} else {
-				out[k] = v
-			}
-		}
-	}
-	walk("", ConfigMap(c))
-	return out
-}
+func FlatConfig(c Config) map[string]any { return runfolder.Flatten(ConfigMap(c), nil) }
 
 func toMap(v reflect.Value) any {
 	switch v.Kind() {
@@ -382,20 +365,11 @@ func (t *Trainer) finish(sum *Summary, interrupted bool) error {
 	return onnx.WriteFileAtomic(filepath.Join(c.Out, SummaryFile), append(js, '\n'))
 }
 
-// ConfigFromMap decodes a config saved by ConfigMap (checkpoint.json) onto DefaultConfig and
-// validates it. A key the map lacks (a checkpoint older than the key) keeps its default; a key
-// it has keeps its value, zero included. Unknown keys are an error.
+// ConfigFromMap builds the config saved by ConfigMap (checkpoint.json) with Resolve: a key the
+// map lacks (a checkpoint older than the key) keeps its default; a key it has keeps its value,
+// zero included. Unknown keys are an error.
 func ConfigFromMap(m map[string]any) (Config, error) {
-	c := DefaultConfig()
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &c, DecodeHook: DecodeHook(), ErrorUnused: true})
-	if err != nil {
-		return c, err
-	}
-	if err := dec.Decode(m); err != nil {
-		return c, fmt.Errorf("decode config: %w", err)
-	}
-	c.Augment.DerivePolicy() // a hand-written map may give augment.ops alone
-	return c, c.Validate()
+	return Resolve(m, func(string) string { return "the saved config" })
 }
 
 // Resume loads the checkpoint of run folder dir into t (built from the checkpoint's config):

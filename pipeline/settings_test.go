@@ -222,17 +222,17 @@ func TestConfigDecodingIsStrict(t *testing.T) {
 		v            any
 		frag         string // error fragment
 	}{
-		{"", "seed", -3, "'seed' got -3, want an integer >= 0"},
-		{"", "seed", "-3", `'seed' got "-3", want an integer >= 0`},
-		{"", "seed", 1.5, "'seed' got 1.5"},
+		{"", "seed", -3, "seed (-3, from the saved config): got -3, want an integer >= 0"},
+		{"", "seed", "-3", `seed ("-3", from the saved config): got "-3", want an integer >= 0`},
+		{"", "seed", 1.5, "seed (1.5, from the saved config): got 1.5"},
 		{"", "seed", float64(1 << 60), "beyond the integers a float holds exactly"},
-		{"train", "epochs", 2.7, "'train.epochs' got 2.7, want an integer"},
-		{"train", "nesterov", 1, "'train.nesterov' got 1 (int), want true or false"},
-		{"train", "lr", "NaN", "'train.lr' got NaN, want a finite number"},
-		{"train", "lr", math.Inf(1), "'train.lr' got +Inf, want a finite number"},
-		{"train", "milestones", "[5, x]", "'train.milestones[1]'"},
-		{"dataset", "validation", "maybe", `'dataset.validation' got "maybe", want true or false`},
-		{"model", "name", true, "'model.name' got true (bool), want a string"},
+		{"train", "epochs", 2.7, "train.epochs (2.7, from the saved config): got 2.7, want an integer"},
+		{"train", "nesterov", 1, "train.nesterov (1, from the saved config): got 1 (int), want true or false"},
+		{"train", "lr", "NaN", `train.lr ("NaN", from the saved config): got NaN, want a finite number`},
+		{"train", "lr", math.Inf(1), "train.lr (+Inf, from the saved config): got +Inf, want a finite number"},
+		{"train", "milestones", "[5, x]", `train.milestones ("[5, x]", from the saved config): train.milestones[1]: got "x", want a number`},
+		{"dataset", "validation", "maybe", `dataset.validation ("maybe", from the saved config): got "maybe", want true or false`},
+		{"model", "name", true, "model.name (true, from the saved config): got true (bool), want a string"},
 	} {
 		if _, err := decode(tc.section, tc.key, tc.v); err == nil || !strings.Contains(err.Error(), tc.frag) {
 			t.Errorf("%s.%s = %v: error %v, want %q", tc.section, tc.key, tc.v, err, tc.frag)

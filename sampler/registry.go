@@ -44,3 +44,17 @@ func New(c Config) (Sampler, error) {
 	}
 	return registry[c.Method](c), nil
 }
+
+// Selects reports whether method's sampler chooses the images to back-propagate itself from a
+// forwarded batch (implements Selector, as Selective Backprop does), which batch mixing cannot
+// serve. It builds a throwaway sampler of one image; false for an unknown method.
+func Selects(method string) bool {
+	build, ok := registry[method]
+	if !ok {
+		return false
+	}
+	c := DefaultConfig()
+	c.Method, c.Run = method, Run{N: 1, Budget: 1, BatchSize: 1, Epochs: 1}
+	_, ok = build(c).(Selector)
+	return ok
+}

@@ -73,20 +73,9 @@ func readSavedConfig(dir string) (map[string]string, bool, error) {
 // are rendered as Go renders them (floats shortest, 1e-06 style); lists and maps as JSON.
 func Flatten(m map[string]any) map[string]string {
 	out := map[string]string{}
-	var walk func(prefix string, m map[string]any)
-	walk = func(prefix string, m map[string]any) {
-		for k, v := range m {
-			if prefix != "" {
-				k = prefix + "." + k
-			}
-			if sub, ok := v.(map[string]any); ok {
-				walk(k, sub)
-				continue
-			}
-			out[k] = render(v)
-		}
+	for k, v := range runfolder.Flatten(m, nil) {
+		out[k] = render(v)
 	}
-	walk("", m)
 	return out
 }
 

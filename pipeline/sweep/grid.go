@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // Spec is a parsed grid file. Keys are dotted config keys ("train.budget").
@@ -175,20 +177,8 @@ func hasKeyUnder(keys map[string]any, prefix string) bool {
 	return false
 }
 
-// asMap accepts the map types YAML and viper decoders produce.
-func asMap(v any) (map[string]any, bool) {
-	switch m := v.(type) {
-	case map[string]any:
-		return m, true
-	case map[any]any:
-		out := make(map[string]any, len(m))
-		for k, val := range m {
-			out[fmt.Sprint(k)] = val
-		}
-		return out, true
-	}
-	return nil, false
-}
+// asMap accepts the map types YAML and viper decoders produce (runfolder.AsMap).
+var asMap = runfolder.AsMap
 
 // Canon renders a value canonically, so that values from YAML, viper and --set compare equal
 // when they mean the same: numbers in shortest form (1.0 → 1), strings bare, lists as
