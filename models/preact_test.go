@@ -194,25 +194,26 @@ func TestPreActChannelsLastMatchesNCHW(t *testing.T) {
 	}
 }
 
-// TestREADMEListsEveryModel: the configuration reference's model.name row names every
-// registered model.
-func TestREADMEListsEveryModel(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+// TestConfigDocListsEveryModel: the model.name row of docs/config.md's configuration reference
+// names every registered model.
+func TestConfigDocListsEveryModel(t *testing.T) {
+	const doc = "docs/config.md"
+	text, err := os.ReadFile(filepath.Join("..", doc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var row string
-	for _, line := range strings.Split(string(readme), "\n") {
+	for _, line := range strings.Split(string(text), "\n") {
 		if strings.HasPrefix(line, "| `model.name` |") {
 			row = line
 		}
 	}
 	if row == "" {
-		t.Fatal("README.md has no | `model.name` | row")
+		t.Fatalf("%s has no | `model.name` | row", doc)
 	}
 	for _, n := range Names() {
 		if !strings.Contains(row, "`"+n+"`") {
-			t.Errorf("README.md's model.name row does not list %q", n)
+			t.Errorf("%s's model.name row does not list %q", doc, n)
 		}
 	}
 }

@@ -268,7 +268,7 @@ func ConfigMap(c Config) map[string]any {
 }
 
 // FlatConfig is ConfigMap with dotted keys ("train.lr"), the keys of --set, the environment
-// and the README's configuration reference.
+// and the configuration reference in docs/config.md.
 func FlatConfig(c Config) map[string]any { return runfolder.Flatten(ConfigMap(c), nil) }
 
 func toMap(v reflect.Value) any {

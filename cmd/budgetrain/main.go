@@ -1,5 +1,5 @@
 // Command budgetrain trains image classifiers under a compute budget, exports them to ONNX and
-// evaluates them with onnxruntime. See README.md.
+// evaluates them with onnxruntime. See README.md and docs/commands.md.
 package main
 
 import (
