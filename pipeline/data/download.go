@@ -115,12 +115,12 @@ type FileResult struct {
 func Download(ctx context.Context, name, dir string, opt DownloadOptions) ([]FileResult, error) {
 	files := opt.Archives
 	if files == nil {
-		files = archives[name]
+		files = Archives(name)
 	}
 	if len(files) == 0 {
 		known := strings.Join(DownloadNames(), ", ")
 		if _, err := Lookup(name); err != nil {
-			return nil, fmt.Errorf("download: %w %q (downloadable: %s)", ErrUnknownDataset, name, known)
+			return nil, fmt.Errorf("download: %w %q (downloadable: %s%s)", ErrUnknownDataset, name, known, aliasHint(name))
 		}
 		return nil, fmt.Errorf("download %s: no public archive is known for it (downloadable: %s)", name, known)
 	}
