@@ -8,10 +8,7 @@ import (
 // per-image transforms, Normalize into a batch of 128, and the mixer once
 // per batch. It reports images per second on one goroutine (one core).
 func benchmarkPolicy(b *testing.B, policy string, size int) {
-	ds, err := Preset("cifar10")
-	if err != nil {
-		b.Fatal(err)
-	}
+	ds := datasetInfo(b, "cifar10")
 	ds.H, ds.W = size, size
 	p, err := Parse(policy, ds)
 	if err != nil {

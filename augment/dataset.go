@@ -3,60 +3,19 @@ package augment
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 )
 
 // DatasetInfo is what the pipeline needs to know about a dataset: the image
 // shape, the flip probability and padding of the standard augmentation, and
-// the per-channel normalization (spec §3.1).
+// the per-channel normalization (spec §3.1). augment knows no dataset by
+// name: the numbers are in each dataset's record (pipeline/data Info), and
+// the caller passes them in (pipeline.AugmentInfo).
 type DatasetInfo struct {
 	H, W, C  int
 	FlipProb float64
 	Pad      int
 	Mean     []float32
 	Std      []float32
-}
-
-// presets are the datasets of spec §3.1, plus Fashion-MNIST.
-var presets = map[string]DatasetInfo{
-	"cifar10": {H: 32, W: 32, C: 3, FlipProb: 0.5, Pad: 4,
-		Mean: []float32{0.4914, 0.4822, 0.4465}, Std: []float32{0.2023, 0.1994, 0.2010}},
-	"cifar100": {H: 32, W: 32, C: 3, FlipProb: 0.5, Pad: 4,
-		Mean: []float32{0.5071, 0.4867, 0.4408}, Std: []float32{0.2675, 0.2565, 0.2761}},
-	"svhn": {H: 32, W: 32, C: 3, FlipProb: 0, Pad: 4,
-		Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.5, 0.5, 0.5}},
-	"miniimagenet": {H: 84, W: 84, C: 3, FlipProb: 0.5, Pad: 4,
-		Mean: []float32{0.4728, 0.4487, 0.4031}, Std: []float32{0.2744, 0.2663, 0.2806}},
-	// Not in the paper: the usual Fashion-MNIST training statistics, and no flip
-	// (its footwear faces one way; see pipeline/data's registry).
-	"fashionmnist": {H: 28, W: 28, C: 1, FlipProb: 0, Pad: 4,
-		Mean: []float32{0.2860}, Std: []float32{0.3530}},
-}
-
-// ErrUnknownDataset is returned by Preset for a name it does not know.
-var ErrUnknownDataset = errors.New("unknown dataset")
-
-// Preset returns the DatasetInfo of a dataset of spec §3.1 by name
-// (cifar10, cifar100, svhn, miniimagenet) or fashionmnist. The returned
-// slices are copies.
-func Preset(name string) (DatasetInfo, error) {
-	ds, ok := presets[name]
-	if !ok {
-		return DatasetInfo{}, fmt.Errorf("augment: %w %q (known: %s)", ErrUnknownDataset, name, strings.Join(PresetNames(), ", "))
-	}
-	ds.Mean, ds.Std = slices.Clone(ds.Mean), slices.Clone(ds.Std)
-	return ds, nil
-}
-
-// PresetNames returns the names Preset knows, sorted.
-func PresetNames() []string {
-	names := make([]string, 0, len(presets))
-	for n := range presets {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // Validate reports every problem of ds, one per line.

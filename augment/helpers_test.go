@@ -4,7 +4,21 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"budgetrain/pipeline/data"
 )
+
+// datasetInfo returns the augmentation numbers of a registered dataset, as
+// pipeline.AugmentInfo passes them: augment has no dataset table of its own,
+// so its tests read the records (pipeline/data is pure Go too).
+func datasetInfo(tb testing.TB, name string) DatasetInfo {
+	tb.Helper()
+	info, err := data.Lookup(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return DatasetInfo{H: info.H, W: info.W, C: info.C, FlipProb: info.FlipProb, Pad: info.Pad, Mean: info.Mean, Std: info.Std}
+}
 
 // newRNG returns the fixed-seed generator of a test.
 func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }

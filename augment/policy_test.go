@@ -14,13 +14,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the Go-produced golden files in testdata/")
 
-func cifar10(t testing.TB) DatasetInfo {
-	ds, err := Preset("cifar10")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ds
-}
+func cifar10(t testing.TB) DatasetInfo { return datasetInfo(t, "cifar10") }
 
 // TestParseKeepsPolicyOrder: transforms come out in the order written, and
 // the mixer is separate.
@@ -65,7 +59,7 @@ func TestParseKeepsPolicyOrder(t *testing.T) {
 // TestParseReadsParameters: parameters and defaults land in the structs.
 func TestParseReadsParameters(t *testing.T) {
 	ds := cifar10(t)
-	svhn, _ := Preset("svhn")
+	svhn := datasetInfo(t, "svhn")
 	cases := []struct {
 		policy string
 		ds     DatasetInfo
@@ -214,9 +208,9 @@ func TestPipelineStringGolden(t *testing.T) {
 		{"none", "cifar10"},
 		{"standard", "cifar10"},
 		{"standard", "svhn"},
-		{"standard", "fashionmnist"},
+		{"standard", "fashion-mnist"},
 		{"rand-n2-m4+standard", "cifar100"},
-		{"standard+rand-n2-m4", "miniimagenet"},
+		{"standard+rand-n2-m4", "mini-imagenet"},
 		{"standard+mixup-a0.3", "cifar10"},
 		{"standard+ricap-a0.3", "cifar10"},
 		{"standard+cutmix-a1", "cifar10"},
@@ -227,11 +221,7 @@ func TestPipelineStringGolden(t *testing.T) {
 	}
 	var sb strings.Builder
 	for _, c := range policies {
-		ds, err := Preset(c.dataset)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := Parse(c.policy, ds)
+		p, err := Parse(c.policy, datasetInfo(t, c.dataset))
 		if err != nil {
 			t.Fatalf("%s: %v", c.policy, err)
 		}

@@ -40,11 +40,15 @@ func newDataListCommand() *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 2, 2, ' ', 0)
 			fmt.Fprintln(tw, "dataset\tfile\tsize\tchecksum\tdefault dir")
 			for _, name := range data.Names() {
-				dir := data.DefaultDir(name)
+				info, err := data.Lookup(name)
+				if err != nil {
+					return err
+				}
+				dir := info.DefaultDir
 				if dir == "" {
 					dir = "- (give a directory)"
 				}
-				files := data.Archives(name)
+				files := info.Archives
 				if len(files) == 0 {
 					fmt.Fprintf(tw, "%s\t(no public archive)\t\t\t%s\n", name, dir)
 					continue

@@ -313,25 +313,19 @@ func resolveCell(settings map[string]any) (sweep.Resolved, error) {
 	return sweep.Resolved{Config: pipeline.FlatConfig(cfg), Steps: plannedSteps(cfg), Data: cfg}, nil
 }
 
-// trainSizes are the training-set sizes of the fixed datasets (spec §4; Fashion-MNIST and MNIST
-// have 60,000), for counting steps without reading the data.
-var trainSizes = map[string]int{
-	"cifar10": 50000, "cifar100": 50000, "svhn": 73257, "mini-imagenet": 50000,
-	"mnist": 60000, "fashion-mnist": 60000,
-}
-
-// plannedSteps is T = E·⌊⌊N·b⌋/B⌋ with N from the dataset's known size after
-// dataset.train_limit and the validation split (0 when the size is not known: image folders).
+// plannedSteps is T = E·⌊⌊N·b⌋/B⌋ with N the dataset's training-set size from its record
+// (data.Info.TrainSize) after dataset.train_limit and the validation split (0 when the size is not
+// known: image folders).
 func plannedSteps(cfg pipeline.Config) int {
-	n, ok := trainSizes[cfg.Dataset.Name]
-	if !ok {
+	info, err := data.Lookup(cfg.Dataset.Name)
+	n := info.TrainSize
+	if err != nil || n == 0 {
 		return 0
 	}
 	if l := cfg.Dataset.TrainLimit; l > 0 && l < n {
 		n = l
 	}
 	if cfg.Dataset.Validation {
-		info, _ := data.Lookup(cfg.Dataset.Name)
 		vs := cfg.Dataset.ValSamples
 		if vs == 0 {
 			vs = info.ValSamples

@@ -154,7 +154,11 @@ func (c Config) Problems() []string {
 		bad("threads (%d) must be >= 0", c.Threads)
 	}
 	if _, err := data.Lookup(c.Dataset.Name); err != nil {
-		bad("dataset.name (%q) is unknown (known: %s)", c.Dataset.Name, strings.Join(data.Names(), ", "))
+		hint := ""
+		if name, ok := data.Canonical(c.Dataset.Name); ok {
+			hint = fmt.Sprintf("; write %q", name)
+		}
+		bad("dataset.name (%q) is unknown (known: %s%s)", c.Dataset.Name, strings.Join(data.Names(), ", "), hint)
 	}
 	if c.Dataset.ValSamples < 0 {
 		bad("dataset.val_samples (%d) must be >= 0", c.Dataset.ValSamples)
@@ -167,8 +171,8 @@ func (c Config) Problems() []string {
 	}
 	if c.Dataset.ImageSize < 0 {
 		bad("dataset.image_size (%d) must be >= 0 (0 = keep each image's size)", c.Dataset.ImageSize)
-	} else if info, err := data.Lookup(c.Dataset.Name); err == nil && c.Dataset.ImageSize > 0 && !info.Folder {
-		bad("dataset.image_size (%d) applies to image folders (imagefolder, mini-imagenet) only, not %s, whose images have one size", c.Dataset.ImageSize, c.Dataset.Name)
+	} else if info, err := data.Lookup(c.Dataset.Name); err == nil && c.Dataset.ImageSize > 0 && !info.Folder() {
+		bad("dataset.image_size (%d) applies to image folders (%s) only, not %s, whose images have one size", c.Dataset.ImageSize, strings.Join(data.FolderNames(), ", "), c.Dataset.Name)
 	}
 	if !slices.Contains(models.Names(), c.Model.Name) {
 		bad("model.name (%q) is unknown (known: %s)", c.Model.Name, strings.Join(models.Names(), ", "))

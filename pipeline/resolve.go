@@ -72,7 +72,7 @@ func (c Config) combinationProblems() []string {
 	if err != nil || info.H == 0 {
 		return nil
 	}
-	p, err := augment.Parse(c.Augment.Policy, augment.DatasetInfo{H: info.H, W: info.W, C: info.C, FlipProb: info.FlipProb, Pad: info.Pad, Mean: info.Mean, Std: info.Std})
+	p, err := augment.Parse(c.Augment.Policy, AugmentInfo(info))
 	if err == nil && p.Mixer != nil {
 		return []string{fmt.Sprintf("sampler.method (%q) cannot be combined with batch mixing (augment.policy %q): it selects single images", c.Sampler.Method, c.Augment.Policy)}
 	}

@@ -93,6 +93,15 @@ func DeviceFor(name string) (gotch.Device, error) {
 // total images, done increasing by one each call. Only image folders report it.
 type LoadProgress func(split string, done, total int)
 
+// AugmentInfo returns the numbers of a dataset's record that augment needs: its shape, the flip
+// probability and padding of the standard augmentation, and the normalization. augment knows no
+// dataset names, so this is the one place a record becomes an augment.DatasetInfo. An image
+// folder's record has no shape (and may have no statistics): the caller fills them in from the
+// data. The slices are the record's (Lookup returns copies).
+func AugmentInfo(info data.Info) augment.DatasetInfo {
+	return augment.DatasetInfo{H: info.H, W: info.W, C: info.C, FlipProb: info.FlipProb, Pad: info.Pad, Mean: info.Mean, Std: info.Std}
+}
+
 // LoadData reads the training and test sets of the config, applying the limits.
 func LoadData(c DatasetConfig) (info data.Info, train, test *data.Dataset, err error) {
 	return LoadDataWith(c, nil)
@@ -216,7 +225,8 @@ func NewTrainerWith(cfg Config, log io.Writer, progress LoadProgress) (*Trainer,
 			return nil, err
 		}
 	}
-	ainfo := augment.DatasetInfo{H: t.Train.H, W: t.Train.W, C: t.Train.C, FlipProb: t.Info.FlipProb, Pad: t.Info.Pad, Mean: t.Info.Mean, Std: t.Info.Std}
+	ainfo := AugmentInfo(t.Info)
+	ainfo.H, ainfo.W, ainfo.C = t.Train.H, t.Train.W, t.Train.C // an image folder's, or a resized one's
 	if t.Pipe, err = augment.Parse(cfg.Augment.Policy, ainfo); err != nil {
 		return nil, err
 	}

@@ -5,11 +5,15 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"budgetrain/pipeline/data"
 )
 
 type file struct {
@@ -77,7 +81,8 @@ func under(path string, dirs ...string) bool {
 }
 
 // TestImportBoundaries: viper and progressbar only in cmd/; no gotch and no cgo in the pure-Go
-// packages sampler/, augment/ and pipeline/data/.
+// packages sampler/, augment/ and pipeline/data/; augment imports nothing of budgetrain (its tests
+// may read the dataset records).
 func TestImportBoundaries(t *testing.T) {
 	for _, f := range repoFiles(t) {
 		for _, imp := range imports(f) {
@@ -86,6 +91,9 @@ func TestImportBoundaries(t *testing.T) {
 				t.Errorf("%s imports %s: only cmd/ may", f.path, imp)
 			case (strings.Contains(imp, "sugarme/gotch") || imp == "C") && under(f.path, "sampler", "augment", "pipeline/data", "onnx/internal"):
 				t.Errorf("%s imports %s: this package must stay pure Go", f.path, imp)
+			case strings.HasPrefix(imp, "budgetrain/") && under(f.path, "augment") && !strings.HasSuffix(f.path, "_test.go"):
+				// augment knows no dataset: callers pass the record's numbers in (pipeline.AugmentInfo).
+				t.Errorf("%s imports %s: augment imports nothing of budgetrain", f.path, imp)
 			case imp == "C" && !under(f.path, "internal/torchx"):
 				t.Errorf("%s uses cgo: only internal/torchx may", f.path)
 			}
@@ -211,5 +219,54 @@ func TestNoStubbedWrapperIsUsed(t *testing.T) {
 			}
 			return true
 		})
+	}
+}
+
+// TestOneRecordPerDataset: the facts about a dataset are written once, in its record in
+// pipeline/data/registry.go (STYLE "one record per dataset"). A non-test file that spells two or
+// more dataset names (or aliases) as string literals is keeping a second table (a map, a switch,
+// a list) and should ask the registry (data.Lookup, data.Names) instead. The few files listed
+// below hold something else keyed by dataset and say why.
+func TestOneRecordPerDataset(t *testing.T) {
+	allowed := map[string]string{
+		"pipeline/report/paper.go":               "the paper's published accuracies per dataset: results, not facts about the data",
+		"pipeline/data/internal/gen/fixtures.go": "the test-fixture generator writes one tiny dataset per layout",
+	}
+	names := map[string]bool{}
+	for _, n := range data.Names() {
+		info, err := data.Lookup(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[n] = true
+		for _, a := range info.Aliases {
+			names[a] = true
+		}
+	}
+	for _, f := range repoFiles(t) {
+		if strings.HasSuffix(f.path, "_test.go") || f.path == "pipeline/data/registry.go" {
+			continue
+		}
+		seen := map[string]bool{}
+		ast.Inspect(f.ast, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil && names[s] {
+					seen[s] = true
+				}
+			}
+			return true
+		})
+		if len(seen) < 2 {
+			continue
+		}
+		if _, ok := allowed[f.path]; ok {
+			continue
+		}
+		t.Errorf("%s spells the dataset names %q: ask the registry (pipeline/data/registry.go) instead of keeping a table", f.path, slices.Sorted(maps.Keys(seen)))
+	}
+	for path := range allowed {
+		if _, err := os.Stat(filepath.Join("..", "..", path)); err != nil {
+			t.Errorf("allowed file %s: %v (remove it from the list)", path, err)
+		}
 	}
 }

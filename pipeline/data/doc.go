@@ -12,10 +12,13 @@
 //     or ReadImageFolderWith to resize mixed sizes (FolderOptions.ImageSize),
 //     decode in parallel and report progress.
 //
-// Load dispatches on a dataset name and a directory laid out as the
-// official archives unpack; Lookup returns the normalisation constants,
-// flip probability, crop padding and class names of a dataset as given in
-// the paper spec (Arazo et al., BMVC 2021; spec §3.1 and §4).
+// Each dataset has one record (Info, in registry.go): name and aliases,
+// shape, class names, normalisation constants, flip probability and crop
+// padding (the paper spec, Arazo et al., BMVC 2021, §3.1 and §4), split
+// sizes, on-disk Format, default directory and public archives. Lookup
+// returns it; nothing else in budgetrain keeps a table of datasets. Load
+// reads a dataset from a directory laid out as its official archives
+// unpack, with the reader of its Format; Download fetches its archives.
 //
 // Every reader validates its input completely (magic numbers, sizes, counts,
 // label ranges, image sizes) and reports the first problem as an error that

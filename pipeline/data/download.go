@@ -23,7 +23,7 @@ import (
 )
 
 // ErrChecksum is returned (wrapped) by Download when a file's checksum
-// differs from the one in the archive table.
+// differs from the one in the dataset's record (Info.Archives).
 var ErrChecksum = errors.New("checksum mismatch")
 
 // ErrTooLarge is returned (wrapped) by Download when a server announces or
@@ -41,13 +41,13 @@ const DefaultStallTimeout = time.Minute
 const DefaultTimeout = time.Hour
 
 // DownloadOptions configure Download. The zero value downloads the files of
-// the archive table from the publishers' URLs.
+// the dataset's record (Info.Archives) from the publishers' URLs.
 type DownloadOptions struct {
 	// Mirror, if set, is a base URL (http or https) that replaces the
 	// directory part of every archive URL: the file at
 	// https://host/dir/f.tar.gz is fetched from Mirror + "/f.tar.gz".
 	Mirror string
-	// Archives, if non-nil, replaces the table's files for the dataset (a
+	// Archives, if non-nil, replaces the record's files for the dataset (a
 	// private copy of a dataset, or test files with their own checksums).
 	Archives []Archive
 	// Client sends the requests; nil means http.DefaultClient.
@@ -92,7 +92,7 @@ type FileResult struct {
 // Each file is first written to dir/FILE.part. If a .part file exists, the
 // download resumes from its end with an HTTP Range request; a server that
 // ignores the range (answers 200 with the whole file) is read from the
-// start instead. The finished .part file is checked (SHA-256 if the table
+// start instead. The finished .part file is checked (SHA-256 if the record
 // has one, else MD5) and only then renamed to FILE, so a file under its
 // final name is always complete. On a checksum mismatch the .part file is
 // removed and the error, wrapping ErrChecksum, names the file and the
@@ -115,12 +115,12 @@ type FileResult struct {
 func Download(ctx context.Context, name, dir string, opt DownloadOptions) ([]FileResult, error) {
 	files := opt.Archives
 	if files == nil {
-		files = archives[name]
+		files = Archives(name)
 	}
 	if len(files) == 0 {
 		known := strings.Join(DownloadNames(), ", ")
 		if _, err := Lookup(name); err != nil {
-			return nil, fmt.Errorf("download: %w %q (downloadable: %s)", ErrUnknownDataset, name, known)
+			return nil, fmt.Errorf("download: %w %q (downloadable: %s%s)", ErrUnknownDataset, name, known, aliasHint(name))
 		}
 		return nil, fmt.Errorf("download %s: no public archive is known for it (downloadable: %s)", name, known)
 	}

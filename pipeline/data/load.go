@@ -8,35 +8,55 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
-// loaders maps each dataset name to the function reading one split from a
+// Format names an on-disk layout of a dataset (Info.Format), which selects
+// the reader Load uses. A new dataset in a known layout needs only a
+// record; a new layout needs a constant here and its reader in readers.
+type Format string
+
+// The layouts Load reads; see Load for the files each expects.
+const (
+	FormatIDX               Format = "idx"             // MNIST's IDX files, gzipped or raw
+	FormatCIFAR10           Format = "cifar10-binary"  // CIFAR-10 binary version
+	FormatCIFAR100          Format = "cifar100-binary" // CIFAR-100 binary version, fine labels
+	FormatSVHN              Format = "svhn-mat"        // SVHN cropped digits, MATLAB v5
+	FormatImageFolder       Format = "imagefolder"     // dir/train, dir/test (or val), class folders
+	FormatImageFolderOrFlat Format = "imagefolder-or-flat"
+)
+
+// Folder reports whether the layout is folders of image files, whose images
+// can be resized (FolderOptions.ImageSize).
+func (f Format) Folder() bool { return f == FormatImageFolder || f == FormatImageFolderOrFlat }
+
+// readers maps each layout to the function reading one split from a
 // directory laid out as the official archive unpacks. Only the image-folder
 // readers use the options.
-var loaders = map[string]func(dir string, train bool, info Info, o FolderOptions) (*Dataset, error){
-	"cifar10":       loadCIFAR10,
-	"cifar100":      loadCIFAR100,
-	"svhn":          loadSVHN,
-	"mini-imagenet": loadMiniImageNet,
-	"mnist":         loadIDX,
-	"fashion-mnist": loadIDX,
-	"imagefolder":   loadImageFolder,
+var readers = map[Format]func(dir string, train bool, info Info, o FolderOptions) (*Dataset, error){
+	FormatIDX:               loadIDX,
+	FormatCIFAR10:           loadCIFAR10,
+	FormatCIFAR100:          loadCIFAR100,
+	FormatSVHN:              loadSVHN,
+	FormatImageFolder:       loadImageFolder,
+	FormatImageFolderOrFlat: loadMiniImageNet,
 }
 
 // Load reads the training or the test split of a named dataset from dir.
-// An empty dir means DefaultDir(name). The expected files are
+// An empty dir means DefaultDir(name). The expected files depend on the
+// dataset's Format:
 //
-//	mnist, fashion-mnist: {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
-//	cifar10:  data_batch_1.bin … data_batch_5.bin, test_batch.bin
+//	idx (mnist, fashion-mnist): {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
+//	cifar10-binary:  data_batch_1.bin … data_batch_5.bin, test_batch.bin
 //	          (in dir or in dir/cifar-10-batches-bin)
-//	cifar100: train.bin, test.bin (in dir or dir/cifar-100-binary); fine labels
-//	svhn:     train_32x32.mat, test_32x32.mat
+//	cifar100-binary: train.bin, test.bin (in dir or dir/cifar-100-binary); fine labels
+//	svhn-mat: train_32x32.mat, test_32x32.mat
 //	imagefolder: dir/train and dir/test (or dir/val), one folder per class
-//	mini-imagenet: as imagefolder if dir/train exists; otherwise dir holds
-//	          all 60,000 images in 100 class folders and is split as spec §4
-//	          does: a seed-42 permutation, the last sixth is the test set
-//	          (deviation: a PCG permutation, not NumPy's, so the split
-//	          differs from the official one).
+//	imagefolder-or-flat (mini-imagenet): as imagefolder if dir/train exists;
+//	          otherwise dir holds all 60,000 images in 100 class folders and
+//	          is split as spec §4 does: a seed-42 permutation, the last sixth
+//	          is the test set (deviation: a PCG permutation, not NumPy's, so
+//	          the split differs from the official one).
 //
 // The images must have the size and labels the class count of Lookup(name).
 func Load(name, dir string, train bool) (*Dataset, error) {
@@ -58,20 +78,24 @@ func LoadWith(name, dir string, train bool, o FolderOptions) (*Dataset, error) {
 		return nil, err
 	}
 	if o.ImageSize != 0 {
-		if !info.Folder {
-			return nil, fmt.Errorf("load %s: image size %d given, but only image folders (imagefolder, mini-imagenet) are resized", name, o.ImageSize)
+		if !info.Folder() {
+			return nil, fmt.Errorf("load %s: image size %d given, but only image folders (%s) are resized", name, o.ImageSize, strings.Join(FolderNames(), ", "))
 		}
 		if info.H != 0 {
 			info.H, info.W = o.ImageSize, o.ImageSize
 		}
 	}
 	if dir == "" {
-		dir = DefaultDir(name)
+		dir = info.DefaultDir
 	}
 	if dir == "" {
 		return nil, fmt.Errorf("load %s: no directory given and no default directory for it", name)
 	}
-	d, err := loaders[name](dir, train, info, o)
+	read, ok := readers[info.Format]
+	if !ok {
+		return nil, fmt.Errorf("load %s: no reader for its format %q", name, info.Format)
+	}
+	d, err := read(dir, train, info, o)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}

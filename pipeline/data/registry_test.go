@@ -2,6 +2,7 @@ package data
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -13,8 +14,133 @@ func TestNamesSortedAndAllLoadable(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("Names() = %q, want %q", names, want)
 	}
-	if got := slices.Sorted(maps.Keys(loaders)); !slices.Equal(got, names) {
-		t.Errorf("loaders cover %q, want every name in %q", got, names)
+	// Every reader serves a dataset (the completeness test checks the converse).
+	var used []Format
+	for _, n := range names {
+		info, _ := Lookup(n)
+		used = append(used, info.Format)
+	}
+	for _, f := range slices.Sorted(maps.Keys(readers)) {
+		if !slices.Contains(used, f) {
+			t.Errorf("reader for format %q, but no dataset has it", f)
+		}
+	}
+}
+
+// TestRegistryRecordsAreComplete: every record says everything its kind of
+// dataset needs, so that no caller has to keep a table of its own. Datasets
+// of fixed shape (H > 0) have a shape, statistics, classes and split sizes;
+// image folders get those from the data. Every record has a reader, a title
+// and the augmentation numbers; downloadable datasets have checksummed
+// files with distinct names.
+func TestRegistryRecordsAreComplete(t *testing.T) {
+	seen := map[string]string{} // name or alias → record
+	for _, r := range registry {
+		for _, n := range append([]string{r.Name}, r.Aliases...) {
+			if other, dup := seen[n]; dup {
+				t.Errorf("%q names both %s and %s", n, other, r.Name)
+			}
+			seen[n] = r.Name
+		}
+	}
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			info, err := Lookup(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Name == "" || info.Title == "" {
+				t.Errorf("name %q title %q: want both", info.Name, info.Title)
+			}
+			if _, ok := readers[info.Format]; !ok {
+				t.Errorf("format %q has no reader", info.Format)
+			}
+			if info.FlipProb < 0 || info.FlipProb > 1 || info.Pad < 0 {
+				t.Errorf("flip %v pad %d out of range", info.FlipProb, info.Pad)
+			}
+			fixed := info.H > 0
+			switch {
+			case fixed && (info.W <= 0 || (info.C != 1 && info.C != 3)):
+				t.Errorf("shape %dx%dx%d, want positive sides and 1 or 3 channels", info.H, info.W, info.C)
+			case !fixed && (info.W != 0 || info.C != 0 || !info.Folder()):
+				t.Errorf("shape %dx%dx%d: only an image folder may leave its shape to the data", info.H, info.W, info.C)
+			}
+			if fixed && (len(info.Mean) != info.C || len(info.Std) != info.C) {
+				t.Errorf("C=%d but %d means and %d stds", info.C, len(info.Mean), len(info.Std))
+			}
+			if fixed && (info.TrainSize <= 0 || info.TestSize <= 0) {
+				t.Errorf("train/test sizes %d/%d, want both known", info.TrainSize, info.TestSize)
+			}
+			if fixed && info.ValSamples <= 0 {
+				t.Errorf("ValSamples %d, want > 0", info.ValSamples)
+			}
+			// A fixed label set is the record's; a folder's comes from its folder names.
+			if !info.Folder() && len(info.Classes) == 0 {
+				t.Errorf("no classes: only an image folder may leave them to the data")
+			}
+			if k := len(info.Classes); k > 0 && info.ValSamples%k != 0 {
+				t.Errorf("ValSamples %d not divisible by %d classes", info.ValSamples, k)
+			}
+			files := map[string]bool{}
+			for _, a := range info.Archives {
+				if a.URL == "" || a.File == "" || a.Size <= 0 || (len(a.MD5) != 32 && len(a.SHA256) != 64) {
+					t.Errorf("archive %+v: want a URL, a file name, a size and a checksum", a)
+				}
+				if files[a.File] {
+					t.Errorf("archive file %q listed twice", a.File)
+				}
+				files[a.File] = true
+			}
+			if slices.Contains(DownloadNames(), name) != (len(info.Archives) > 0) {
+				t.Errorf("DownloadNames %q disagrees with %d archives", DownloadNames(), len(info.Archives))
+			}
+			// A dataset that can be downloaded is one Load reads without
+			// further steps, so it has a fixed format (not image folders).
+			if len(info.Archives) > 0 && info.Folder() {
+				t.Errorf("archives for an image folder: Download cannot lay them out")
+			}
+		})
+	}
+}
+
+// TestAliasesAreNamedInErrors: an alias is not a dataset name, but the error
+// says how to spell it; Canonical resolves it.
+func TestAliasesAreNamedInErrors(t *testing.T) {
+	for _, tc := range []struct{ alias, name string }{
+		{"fashionmnist", "fashion-mnist"}, {"miniimagenet", "mini-imagenet"},
+	} {
+		if got, ok := Canonical(tc.alias); !ok || got != tc.name {
+			t.Errorf("Canonical(%q) = %q, %v; want %q", tc.alias, got, ok, tc.name)
+		}
+		_, err := Lookup(tc.alias)
+		if !errors.Is(err, ErrUnknownDataset) {
+			t.Fatalf("Lookup(%q) error %v does not wrap ErrUnknownDataset", tc.alias, err)
+		}
+		wantErr(t, err, "known: cifar10", fmt.Sprintf("%q is spelled %q here", tc.alias, tc.name))
+	}
+	if _, ok := Canonical("imagenet"); ok {
+		t.Error("Canonical(imagenet) resolved")
+	}
+	if got, _ := Canonical("svhn"); got != "svhn" {
+		t.Errorf("Canonical(svhn) = %q", got)
+	}
+}
+
+// TestLookupMatchesSizes pins the official split sizes (spec §4 for the
+// paper's datasets; the MNIST pages for the others) that sweep planning uses.
+func TestLookupMatchesSizes(t *testing.T) {
+	for name, want := range map[string][2]int{
+		"cifar10": {50000, 10000}, "cifar100": {50000, 10000}, "svhn": {73257, 26032},
+		"mini-imagenet": {50000, 10000}, "mnist": {60000, 10000}, "fashion-mnist": {60000, 10000},
+		"imagefolder": {0, 0},
+	} {
+		info, _ := Lookup(name)
+		if got := [2]int{info.TrainSize, info.TestSize}; got != want {
+			t.Errorf("%s: sizes %v, want %v", name, got, want)
+		}
+	}
+	if got := FolderNames(); !slices.Equal(got, []string{"imagefolder", "mini-imagenet"}) {
+		t.Errorf("FolderNames() = %q", got)
 	}
 }
 
@@ -90,9 +216,9 @@ func TestLookupMatchesSpec(t *testing.T) {
 
 func TestLookupReturnsCopies(t *testing.T) {
 	a, _ := Lookup("cifar10")
-	a.Mean[0], a.Classes[0] = 9, "changed"
+	a.Mean[0], a.Classes[0], a.Archives[0].MD5 = 9, "changed", "changed"
 	b, _ := Lookup("cifar10")
-	if b.Mean[0] == 9 || b.Classes[0] == "changed" {
+	if b.Mean[0] == 9 || b.Classes[0] == "changed" || b.Archives[0].MD5 == "changed" {
 		t.Error("modifying a Lookup result changed the table")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"budgetrain/pipeline/data"
 	"budgetrain/pipeline/runfolder"
 )
 
@@ -487,21 +488,13 @@ func uniqueSlug(used map[string]int, s string) string {
 	return s
 }
 
-// DatasetTitle is the usual spelling of a dataset name ("cifar10" → "CIFAR-10").
+// DatasetTitle is the usual spelling of a dataset name or alias ("cifar10" → "CIFAR-10"), from the
+// dataset's record (data.Info.Title); an unknown name is returned as it is.
 func DatasetTitle(name string) string {
-	switch name {
-	case "cifar10":
-		return "CIFAR-10"
-	case "cifar100":
-		return "CIFAR-100"
-	case "svhn":
-		return "SVHN"
-	case "fashion-mnist":
-		return "Fashion-MNIST"
-	case "mnist":
-		return "MNIST"
-	case "miniimagenet", "mini-imagenet":
-		return "mini-ImageNet"
+	if c, ok := data.Canonical(name); ok {
+		if info, err := data.Lookup(c); err == nil {
+			return info.Title
+		}
 	}
 	return name
 }

@@ -5,7 +5,8 @@
 // run follows the paper's recipe, and the cells that are missing or failed) and PNG plots.
 //
 // The package reads files only: it is pure Go and imports nothing of gotch or of the trainer,
-// so that reports can be made on any machine. Its Summary and Epoch types mirror the JSON of
+// so that reports can be made on any machine; dataset titles and the paper's datasets come from
+// the dataset records of pipeline/data (pure Go too). Its Summary and Epoch types mirror the JSON of
 // pipeline.Summary and pipeline.EpochMetrics (cmd's tests keep the field names in step).
 //
 // A cell is a set of runs that differ only in their seed. Its key is every configuration key

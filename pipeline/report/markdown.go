@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"budgetrain/pipeline/data"
 	"budgetrain/pipeline/runfolder"
 )
 
@@ -225,7 +226,11 @@ func (rep *Report) writeOrigins(p func(string, ...any)) {
 	}
 }
 
-func isPaperDataset(d string) bool { return d == "cifar10" || d == "cifar100" || d == "svhn" }
+// isPaperDataset reports whether the paper reports on dataset d with its recipe (data.Info.Paper).
+func isPaperDataset(d string) bool {
+	info, err := data.Lookup(d)
+	return err == nil && info.Paper
+}
 
 func first(s []string, n int) []string {
 	if len(s) > n {

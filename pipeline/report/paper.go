@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
+
+	"budgetrain/pipeline/data"
 )
 
 // paperFigure holds the test accuracies (%) published by Arazo et al. 2021, as read off the
@@ -54,14 +57,27 @@ var paperRecipe = []struct {
 	{"dataset.validation", "false", false},
 }
 
+// paperDatasets lists the datasets of the paper's recipe (data.Info.Paper) in prose: "cifar10,
+// cifar100 or svhn".
+func paperDatasets() string {
+	var names []string
+	for _, n := range data.Names() {
+		if isPaperDataset(n) {
+			names = append(names, n)
+		}
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
 // PaperRecipe reports whether a run's flattened config follows the paper's recipe on one of
 // its datasets, and otherwise which keys differ ("train.epochs = 15, paper 200").
 func PaperRecipe(cfg map[string]string) (bool, []string) {
 	var diff []string
-	switch d := cfg[KeyDataset]; d {
-	case "cifar10", "cifar100", "svhn":
-	default:
-		diff = append(diff, fmt.Sprintf("%s = %s, paper cifar10, cifar100 or svhn", KeyDataset, d))
+	if d := cfg[KeyDataset]; !isPaperDataset(d) {
+		diff = append(diff, fmt.Sprintf("%s = %s, paper %s", KeyDataset, d, paperDatasets()))
 	}
 	for _, p := range paperRecipe {
 		got, ok := cfg[p.key]

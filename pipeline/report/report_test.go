@@ -538,7 +538,8 @@ func TestWriteEndToEnd(t *testing.T) {
 
 // TestPureGo: the package imports nothing of the trainer or gotch, so that it builds without
 // libtorch; of budgetrain only the run-folder format (runfolder, a leaf package checked by its
-// own TestLeaf).
+// own TestLeaf) and the dataset records (pipeline/data, pure Go by internal/lint's
+// TestImportBoundaries) for titles and the paper's datasets.
 func TestPureGo(t *testing.T) {
 	files, _ := filepath.Glob("*.go")
 	fset := token.NewFileSet()
@@ -552,7 +553,7 @@ func TestPureGo(t *testing.T) {
 		}
 		for _, imp := range af.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
-			if strings.HasPrefix(p, "budgetrain/") && p != "budgetrain/pipeline/runfolder" || strings.Contains(p, "gotch") || p == "C" {
+			if strings.HasPrefix(p, "budgetrain/") && p != "budgetrain/pipeline/runfolder" && p != "budgetrain/pipeline/data" || strings.Contains(p, "gotch") || p == "C" {
 				t.Errorf("%s imports %s", f, p)
 			}
 		}
