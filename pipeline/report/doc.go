@@ -5,8 +5,8 @@
 // run follows the paper's recipe, and the cells that are missing or failed) and PNG plots.
 //
 // The package reads files only: it is pure Go and imports nothing of gotch or of the trainer,
-// so that reports can be made on any machine. Its Summary and Epoch types mirror the JSON of
-// pipeline.Summary and pipeline.EpochMetrics (cmd's tests keep the field names in step).
+// so that reports can be made on any machine. The files' names, records and the state of a
+// run folder come from package runfolder, which the pipeline writes through.
 //
 // A cell is a set of runs that differ only in their seed. Its key is every configuration key
 // whose value differs among the runs reported, so runs that differ in anything else (a
