@@ -659,3 +659,30 @@ func TestConfigsFromBeforeAKeyReadAsItsEarlierValue(t *testing.T) {
 		t.Errorf("a warm-up of 5 beside none: varying %v", rep.Varying)
 	}
 }
+
+// TestReadRunIsAViewOfTheFolderState: report's status follows runfolder.ReadState. A held lock
+// makes even a run whose summary says completed incomplete, until it is released; any
+// failed.json (plain text included) makes a run without a completed summary failed.
+func TestReadRunIsAViewOfTheFolderState(t *testing.T) {
+	dir := fakeRun{method: "unif-sgd", budget: 0.3, seed: 1, acc: 0.7}.write(t, filepath.Join(t.TempDir(), "run"))
+	lock, err := runfolder.Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ReadRun(dir); r.Status != StatusIncomplete || r.Reason != "running: a process holds .lock" {
+		t.Errorf("locked: %s (%s), want incomplete (running)", r.Status, r.Reason)
+	}
+	lock.Unlock()
+	if r := ReadRun(dir); r.Status != StatusOK {
+		t.Errorf("unlocked: %s (%s), want ok", r.Status, r.Reason)
+	}
+
+	dir = fakeRun{method: "unif-sgd", budget: 0.3, seed: 2, status: "checkpoint"}.write(t, filepath.Join(t.TempDir(), "run"))
+	os.WriteFile(filepath.Join(dir, runfolder.FailedFile), []byte("Segmentation fault\n  (core dumped)\n"), 0o644)
+	if r := ReadRun(dir); r.Status != StatusFailed || r.Reason != "failed: Segmentation fault (core dumped)" {
+		t.Errorf("plain-text failed.json: %s (%q), want failed with its text on one line", r.Status, r.Reason)
+	}
+	if got := runfolder.ReadState(dir).Status; got != runfolder.Failed {
+		t.Errorf("runfolder.ReadState = %s, want failed as report says", got)
+	}
+}
