@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 
 	"budgetrain/models"
-	"budgetrain/onnx"
 	"budgetrain/pipeline"
+	"budgetrain/pipeline/runfolder"
 
 	"github.com/spf13/cobra"
 )
@@ -48,9 +48,9 @@ hold mean, std and classes (JSON arrays), dataset, model, method, budget and aug
 				if e.run == "" {
 					return fmt.Errorf("export: --onnx is required with --weights")
 				}
-				out = filepath.Join(e.run, pipeline.ONNXFile)
+				out = filepath.Join(e.run, runfolder.ONNXFile)
 			}
-			if err := onnx.WriteFileAtomic(out, b); err != nil {
+			if err := runfolder.WriteFileAtomic(out, b); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes; %s %s on %s)\n", out, len(b), cfg.Model.Name, cfg.Sampler.Method, cfg.Dataset.Name)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"budgetrain/pipeline/report"
+	"budgetrain/pipeline/runfolder"
 
 	"github.com/spf13/cobra"
 )
@@ -54,7 +55,7 @@ DIR/report for one DIR and to ./report for several.
 			fmt.Fprintf(w, "%d run folders: %d complete, %d incomplete, %d failed; %d cells in %d groups\n",
 				len(rep.Runs)-n[report.StatusMissing], n[report.StatusOK], n[report.StatusIncomplete], n[report.StatusFailed], cells, len(rep.Groups))
 			if m := n[report.StatusMissing]; m > 0 {
-				fmt.Fprintf(w, "%d cells listed in %s have no folder yet\n", m, report.SweepFile)
+				fmt.Fprintf(w, "%d cells listed in %s have no folder yet\n", m, runfolder.RecordFile)
 			}
 			fmt.Fprintf(w, "wrote %s, %s and %d plots to %s\n", report.CSVFile, report.MarkdownFile, len(plots), out)
 			if len(rep.Stale) > 0 {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"budgetrain/pipeline"
 	"budgetrain/pipeline/report"
 )
 
@@ -65,37 +64,6 @@ func TestReportOfRealRuns(t *testing.T) {
 	}
 	if _, err := execute(t, "report"); err == nil {
 		t.Error("no DIR: no error")
-	}
-}
-
-// TestReportReadsPipelineFiles keeps report's mirror types and file names in step with the
-// trainer's: every JSON field report reads exists in pipeline's struct with the same kind.
-func TestReportReadsPipelineFiles(t *testing.T) {
-	for _, c := range []struct {
-		mirror, source any
-	}{{report.Summary{}, pipeline.Summary{}}, {report.Epoch{}, pipeline.EpochMetrics{}}} {
-		src := map[string]reflect.Kind{}
-		st := reflect.TypeOf(c.source)
-		for i := 0; i < st.NumField(); i++ {
-			tag, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ",")
-			src[tag] = st.Field(i).Type.Kind()
-		}
-		mt := reflect.TypeOf(c.mirror)
-		for i := 0; i < mt.NumField(); i++ {
-			tag, _, _ := strings.Cut(mt.Field(i).Tag.Get("json"), ",")
-			kind, ok := src[tag]
-			if !ok {
-				t.Errorf("%s.%s reads %q, which %s does not write", mt, mt.Field(i).Name, tag, st)
-			} else if kind != mt.Field(i).Type.Kind() {
-				t.Errorf("%s %q: kind %s, %s has %s", mt, tag, mt.Field(i).Type.Kind(), st, kind)
-			}
-		}
-	}
-	for _, f := range [][2]string{{report.ConfigFile, pipeline.ConfigFile}, {report.SummaryFile, pipeline.SummaryFile},
-		{report.MetricsFile, pipeline.MetricsFile}, {report.CheckpointFile, pipeline.CheckpointFile}} {
-		if f[0] != f[1] {
-			t.Errorf("report reads %q, pipeline writes %q", f[0], f[1])
-		}
 	}
 }
 

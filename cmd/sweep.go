@@ -21,6 +21,7 @@ import (
 
 	"budgetrain/pipeline"
 	"budgetrain/pipeline/data"
+	"budgetrain/pipeline/runfolder"
 	"budgetrain/pipeline/sweep"
 	"budgetrain/sampler"
 
@@ -95,7 +96,7 @@ func newSweepStatusCommand() *cobra.Command {
 				return err
 			}
 			if rec == nil {
-				return fmt.Errorf("sweep status: %s has no %s", args[0], sweep.RecordFile)
+				return fmt.Errorf("sweep status: %s has no %s", args[0], runfolder.RecordFile)
 			}
 			printStatus(cmd.OutOrStdout(), args[0], rec.Cells)
 			return nil
@@ -203,7 +204,7 @@ func configKeys() map[string]any { return pipeline.FlatConfig(pipeline.Default()
 
 // readRecord reads DIR/sweep.yaml with viper; nil when there is none.
 func readRecord(dir string) (*sweep.Record, error) {
-	path := filepath.Join(dir, sweep.RecordFile)
+	path := filepath.Join(dir, runfolder.RecordFile)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -370,7 +371,7 @@ func childCommand(exe string, threads int) func(c *sweep.Cell, dir string, resum
 	return func(c *sweep.Cell, dir string, resume bool) *exec.Cmd {
 		// --force: the runner starts over only a cell without a checkpoint, whose folder may
 		// still hold what an attempt that died before its first checkpoint wrote.
-		args := []string{"train", "--config", filepath.Join(dir, sweep.CellFile), "--force"}
+		args := []string{"train", "--config", filepath.Join(dir, runfolder.CellFile), "--force"}
 		if threads > 0 {
 			args = append(args, "--set", "threads="+strconv.Itoa(threads))
 		}
@@ -397,7 +398,7 @@ func runLocal(ctx context.Context, stdout, stderr io.Writer, so *sweepOptions, d
 	if shard != sweep.All {
 		what += " of shard " + shard.String()
 	}
-	fmt.Fprintf(stdout, "sweep %s: %s, %d at a time, %d libtorch threads each; logs in <cell>/%s\n", dir, what, so.jobs, threads, sweep.LogFile)
+	fmt.Fprintf(stdout, "sweep %s: %s, %d at a time, %d libtorch threads each; logs in <cell>/%s\n", dir, what, so.jobs, threads, runfolder.LogFile)
 	bar := progressbar.NewOptions(len(cells),
 		progressbar.OptionSetWriter(barOut(stderr)),
 		progressbar.OptionSetDescription("sweep"),
@@ -423,7 +424,7 @@ func runLocal(ctx context.Context, stdout, stderr io.Writer, so *sweepOptions, d
 	describe := func() { bar.Describe(progress()) }
 	r := &sweep.Runner{Dir: dir, Jobs: so.jobs, RetryFailed: so.retryFailed, Command: childCommand(exe, threads),
 		Event: func(res sweep.Result) {
-			if res.Status == sweep.Running && (res.Action == sweep.Started || res.Action == sweep.Resumed) {
+			if res.Status == runfolder.Running && (res.Action == sweep.Started || res.Action == sweep.Resumed) {
 				running++
 				fmt.Fprintf(stdout, "%s%s %s\n", cr, map[sweep.Action]string{sweep.Started: "start ", sweep.Resumed: "resume"}[res.Action], res.Cell.Name)
 				describe()
@@ -432,7 +433,7 @@ func runLocal(ctx context.Context, stdout, stderr io.Writer, so *sweepOptions, d
 			if res.Action == sweep.Started || res.Action == sweep.Resumed {
 				running--
 			}
-			if res.Status == sweep.Failed {
+			if res.Status == runfolder.Failed {
 				failed++
 			}
 			eta.Finished(res.Cell, res.StepsRun, res.Seconds)
@@ -451,16 +452,16 @@ func runLocal(ctx context.Context, stdout, stderr io.Writer, so *sweepOptions, d
 	var nFailed, nLeft int
 	for _, res := range results {
 		switch {
-		case res.Status == sweep.Failed:
+		case res.Status == runfolder.Failed:
 			nFailed++
-		case res.Status != sweep.Done && res.Status != sweep.Running:
+		case res.Status != runfolder.Done && res.Status != runfolder.Running:
 			nLeft++
 		}
 	}
 	switch {
 	case nFailed > 0:
 		hint := "fix the cause and rerun with --retry-failed"
-		return fmt.Errorf("sweep: %d of %d cells failed (see the table above and each cell's %s); %s", nFailed, len(results), sweep.LogFile, hint)
+		return fmt.Errorf("sweep: %d of %d cells failed (see the table above and each cell's %s); %s", nFailed, len(results), runfolder.LogFile, hint)
 	case ctx.Err() != nil:
 		return fmt.Errorf("sweep: interrupted with %d cells left; rerun the same command to continue: %w", nLeft, ctx.Err())
 	}
@@ -469,9 +470,9 @@ func runLocal(ctx context.Context, stdout, stderr io.Writer, so *sweepOptions, d
 
 func resultNote(res sweep.Result) string {
 	switch {
-	case res.Status == sweep.Done && res.Action == sweep.Skipped:
+	case res.Status == runfolder.Done && res.Action == sweep.Skipped:
 		return " (already done)"
-	case res.Status == sweep.Done && res.Summary != nil:
+	case res.Status == runfolder.Done && res.Summary != nil:
 		return fmt.Sprintf(": test acc %.4f, %d steps in %s", res.Summary.FinalTestAcc, res.StepsRun, seconds(res.Seconds))
 	case res.Err != "":
 		return ": " + res.Err
@@ -487,7 +488,7 @@ func seconds(s float64) string {
 func printResults(w io.Writer, results []sweep.Result) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CELL\tTHIS RUN\tSTATUS\tTEST ACC\tTIME\tWHY")
-	count := map[sweep.Status]int{}
+	count := map[runfolder.Status]int{}
 	for _, r := range results {
 		acc, t := "-", "-"
 		if r.Summary != nil && r.Summary.Completed {
@@ -497,7 +498,7 @@ func printResults(w io.Writer, results []sweep.Result) {
 			t = seconds(r.Seconds)
 		}
 		why := r.Err
-		if r.Status == sweep.Done {
+		if r.Status == runfolder.Done {
 			why = ""
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Cell.Name, r.Action, r.Status, acc, t, oneLine(why))
@@ -507,9 +508,9 @@ func printResults(w io.Writer, results []sweep.Result) {
 	fmt.Fprintf(w, "%d cells: %s\n", len(results), countLine(count))
 }
 
-func countLine(count map[sweep.Status]int) string {
+func countLine(count map[runfolder.Status]int) string {
 	var parts []string
-	for _, s := range []sweep.Status{sweep.Done, sweep.Running, sweep.Failed, sweep.Interrupted, sweep.Pending} {
+	for _, s := range []runfolder.Status{runfolder.Done, runfolder.Running, runfolder.Failed, runfolder.Interrupted, runfolder.Pending} {
 		parts = append(parts, fmt.Sprintf("%d %s", count[s], s))
 	}
 	return strings.Join(parts, ", ")
@@ -532,7 +533,7 @@ func printPlan(w io.Writer, dir string, all, selected []*sweep.Cell, shard sweep
 		if c.Steps > 0 {
 			steps = strconv.Itoa(c.Steps)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Index, c.Name, steps, sweep.ReadState(filepath.Join(dir, c.Name)).Status)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Index, c.Name, steps, runfolder.ReadState(filepath.Join(dir, c.Name)).Status)
 	}
 	tw.Flush()
 	of := ""
@@ -569,30 +570,30 @@ func groupDigits(n int) string {
 func printStatus(w io.Writer, dir string, cells []sweep.CellRef) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CELL\tSTATUS\tSTEPS\tTEST ACC\tNOTE")
-	var states []sweep.State
+	var states []runfolder.State
 	for _, c := range cells {
-		st := sweep.ReadState(filepath.Join(dir, c.Name))
+		st := runfolder.ReadState(filepath.Join(dir, c.Name))
 		states = append(states, st)
 		steps, acc, note := fmt.Sprintf("%d/%d", st.Step, c.Steps), "-", ""
 		if st.Summary != nil {
-			steps = fmt.Sprintf("%d/%d", st.Summary.Iterations, st.Summary.Planned)
+			steps = fmt.Sprintf("%d/%d", st.Summary.Iterations, st.Summary.PlannedSteps)
 			if st.Summary.Completed {
 				acc = fmt.Sprintf("%.4f", st.Summary.FinalTestAcc)
 			}
 		}
 		switch {
-		case st.Status == sweep.Running && st.Runner != nil:
+		case st.Status == runfolder.Running && st.Runner != nil:
 			note = fmt.Sprintf("pid %d on %s since %s", st.Runner.PID, st.Runner.Host, st.Runner.Started.Local().Format(time.DateTime))
 			if st.Runner.SlurmJob != "" {
 				note += fmt.Sprintf(", slurm job %s_%s", st.Runner.SlurmJob, st.Runner.SlurmTask)
 			}
-		case st.Status == sweep.Failed:
+		case st.Status == runfolder.Failed:
 			note = fmt.Sprintf("attempt %d: %s", st.Failure.Attempt, oneLine(st.Failure.Error))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, st.Status, steps, acc, note)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d cells: %s\n", len(cells), countLine(sweep.Counts(states)))
+	fmt.Fprintf(w, "%d cells: %s\n", len(cells), countLine(runfolder.Counts(states)))
 }
 
 // pendingCells are the cells still to run, by a Slurm array or a local sweep: all but the
@@ -600,10 +601,10 @@ func printStatus(w io.Writer, dir string, cells []sweep.CellRef) {
 func pendingCells(dir string, cells []*sweep.Cell, retryFailed bool) []*sweep.Cell {
 	var todo []*sweep.Cell
 	for _, c := range cells {
-		switch sweep.ReadState(filepath.Join(dir, c.Name)).Status {
-		case sweep.Done, sweep.Running:
+		switch runfolder.ReadState(filepath.Join(dir, c.Name)).Status {
+		case runfolder.Done, runfolder.Running:
 			continue
-		case sweep.Failed:
+		case runfolder.Failed:
 			if !retryFailed {
 				continue
 			}
@@ -617,7 +618,7 @@ func pendingCells(dir string, cells []*sweep.Cell, retryFailed bool) []*sweep.Ce
 func failedCells(dir string, cells []*sweep.Cell) int {
 	n := 0
 	for _, c := range cells {
-		if sweep.ReadState(filepath.Join(dir, c.Name)).Status == sweep.Failed {
+		if runfolder.ReadState(filepath.Join(dir, c.Name)).Status == runfolder.Failed {
 			n++
 		}
 	}
@@ -652,7 +653,7 @@ func submitSlurm(ctx context.Context, w io.Writer, so *sweepOptions, dir string,
 		fmt.Fprintf(w, "sweep %s: nothing to submit (every cell is done, running, or failed without --retry-failed)\n", dir)
 		printStatus(w, dir, sweep.NewRecord(sweep.Spec{}, cells).Cells)
 		if n := failedCells(dir, cells); n > 0 { // as a local run does
-			return fmt.Errorf("sweep: %d of %d cells failed (see each cell's %s); fix the cause and rerun with --retry-failed", n, len(cells), sweep.LogFile)
+			return fmt.Errorf("sweep: %d of %d cells failed (see each cell's %s); fix the cause and rerun with --retry-failed", n, len(cells), runfolder.LogFile)
 		}
 		return nil
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"budgetrain/pipeline"
+	"budgetrain/pipeline/runfolder"
 	"budgetrain/pipeline/sweep"
 
 	"go.yaml.in/yaml/v3"
@@ -75,7 +76,7 @@ func planGrid(t *testing.T, path string) []*sweep.Cell {
 func readSummary(t *testing.T, dir string) pipeline.Summary {
 	t.Helper()
 	var s pipeline.Summary
-	b, err := os.ReadFile(filepath.Join(dir, pipeline.SummaryFile))
+	b, err := os.ReadFile(filepath.Join(dir, runfolder.SummaryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestSweepRunsSkipsRetriesAndRefusesChanges(t *testing.T) {
 	if !tableRow(out, bad.Name, "failed", "/nonexistent") {
 		t.Errorf("closing table lacks the failed cell and why:\n%s", out)
 	}
-	f, ferr := os.ReadFile(filepath.Join(dir, bad.Name, sweep.FailedFile))
+	f, ferr := os.ReadFile(filepath.Join(dir, bad.Name, runfolder.FailedFile))
 	if ferr != nil || !strings.Contains(string(f), "/nonexistent") {
 		t.Errorf("failed.json: %s (%v)", f, ferr)
 	}
@@ -127,7 +128,7 @@ func TestSweepRunsSkipsRetriesAndRefusesChanges(t *testing.T) {
 		}
 		// The run folder's config.yaml (what train ran) hashes to the cell's hash.
 		var m map[string]any
-		b, _ := os.ReadFile(filepath.Join(cdir, pipeline.ConfigFile))
+		b, _ := os.ReadFile(filepath.Join(cdir, runfolder.ConfigFile))
 		yaml.Unmarshal(b, &m)
 		cfg, err := pipeline.ConfigFromMap(m)
 		if err != nil {
@@ -136,7 +137,7 @@ func TestSweepRunsSkipsRetriesAndRefusesChanges(t *testing.T) {
 		if h := sweep.Hash(pipeline.FlatConfig(cfg)); h != c.Hash {
 			t.Errorf("%s: config.yaml hashes to %s", c.Name, h)
 		}
-		st, _ := os.Stat(filepath.Join(cdir, pipeline.SummaryFile))
+		st, _ := os.Stat(filepath.Join(cdir, runfolder.SummaryFile))
 		mtimes[c.Name] = st.ModTime()
 	}
 
@@ -148,7 +149,7 @@ func TestSweepRunsSkipsRetriesAndRefusesChanges(t *testing.T) {
 		if !tableRow(out, c.Name, "skipped", "done") {
 			t.Errorf("rerun did not skip %s:\n%s", c.Name, out)
 		}
-		if st, _ := os.Stat(filepath.Join(dir, c.Name, pipeline.SummaryFile)); !st.ModTime().Equal(mtimes[c.Name]) {
+		if st, _ := os.Stat(filepath.Join(dir, c.Name, runfolder.SummaryFile)); !st.ModTime().Equal(mtimes[c.Name]) {
 			t.Errorf("rerun rewrote %s's summary", c.Name)
 		}
 	}
@@ -172,8 +173,8 @@ func TestSweepRunsSkipsRetriesAndRefusesChanges(t *testing.T) {
 	if err == nil {
 		t.Error("retrying the failing cell succeeded")
 	}
-	var fail sweep.Failure
-	b, _ := os.ReadFile(filepath.Join(dir, bad.Name, sweep.FailedFile))
+	var fail runfolder.Failure
+	b, _ := os.ReadFile(filepath.Join(dir, bad.Name, runfolder.FailedFile))
 	if json.Unmarshal(b, &fail); fail.Attempt != 2 {
 		t.Errorf("failed.json after --retry-failed: %s", b)
 	}
@@ -186,11 +187,11 @@ func TestSweepRunsSkipsRetriesAndRefusesChanges(t *testing.T) {
 	if _, err := execute(t, "sweep", "--grid", more, "--out", dir); !errors.Is(err, sweep.ErrGridChanged) || !strings.Contains(err.Error(), "adds 1: rerun with --extend") {
 		t.Errorf("appended cell without --extend: %v", err)
 	}
-	before, _ := os.ReadFile(filepath.Join(dir, sweep.RecordFile))
+	before, _ := os.ReadFile(filepath.Join(dir, runfolder.RecordFile))
 	if _, err := execute(t, "sweep", "--grid", more, "--out", dir, "--extend", "--dry-run"); err != nil {
 		t.Errorf("--extend --dry-run: %v", err)
 	}
-	if after, _ := os.ReadFile(filepath.Join(dir, sweep.RecordFile)); string(after) != string(before) {
+	if after, _ := os.ReadFile(filepath.Join(dir, runfolder.RecordFile)); string(after) != string(before) {
 		t.Error("--extend --dry-run rewrote sweep.yaml")
 	}
 	out, err = execute(t, "sweep", "--grid", more, "--out", dir, "--extend")
@@ -244,7 +245,7 @@ func TestSweepResumesInterruptedCell(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	if st := sweep.ReadState(cfg.Out); st.Status != sweep.Interrupted || st.Step != 2 {
+	if st := runfolder.ReadState(cfg.Out); st.Status != runfolder.Interrupted || st.Step != 2 {
 		t.Fatalf("cell state %s at step %d, want interrupted at 2", st.Status, st.Step)
 	}
 
@@ -258,7 +259,7 @@ func TestSweepResumesInterruptedCell(t *testing.T) {
 	if s := readSummary(t, cfg.Out); !s.Completed || s.Iterations != 6 {
 		t.Errorf("summary completed %v after %d steps, want 6", s.Completed, s.Iterations)
 	}
-	log, _ := os.ReadFile(filepath.Join(cfg.Out, sweep.LogFile))
+	log, _ := os.ReadFile(filepath.Join(cfg.Out, runfolder.LogFile))
 	if !strings.Contains(string(log), "resuming") || !strings.Contains(string(log), "at epoch 2, step 2") {
 		t.Errorf("train.log does not show a resume at epoch 2:\n%s", log)
 	}
@@ -354,12 +355,8 @@ func TestSweepShardsAndOverrides(t *testing.T) {
 	}
 }
 
-// TestSweepAgreesWithPipelineAndTrain: the file names the sweep reads are the pipeline's, and
-// the short names in cell folders are the train command's flag names.
-func TestSweepAgreesWithPipelineAndTrain(t *testing.T) {
-	if sweep.SummaryFile != pipeline.SummaryFile || sweep.CheckpointFile != pipeline.CheckpointFile {
-		t.Errorf("sweep reads %s and %s, the pipeline writes %s and %s", sweep.SummaryFile, sweep.CheckpointFile, pipeline.SummaryFile, pipeline.CheckpointFile)
-	}
+// TestSweepAgreesWithTrain: the short names in cell folders are the train command's flag names.
+func TestSweepAgreesWithTrain(t *testing.T) {
 	for key, flag := range trainFlags {
 		if s := sweep.ShortName(key); s != flag && key != "name" && key != "train.log_selection" {
 			t.Errorf("short name of %s is %q, train's flag is --%s", key, s, flag)
@@ -394,7 +391,7 @@ func TestSweepSlurmBackend(t *testing.T) {
 		if s := readSummary(t, filepath.Join(dir, c.Name)); !s.Completed {
 			t.Errorf("%s not completed", c.Name)
 		}
-		log, _ := os.ReadFile(filepath.Join(dir, c.Name, sweep.LogFile))
+		log, _ := os.ReadFile(filepath.Join(dir, c.Name, runfolder.LogFile))
 		if !strings.Contains(string(log), "1 libtorch threads") {
 			t.Errorf("%s did not train with the task's one CPU:\n%s", c.Name, log)
 		}
@@ -447,19 +444,19 @@ func TestSweepRetriesCellFailedInFirstEpoch(t *testing.T) {
 	if _, err := execute(t, "sweep", "--grid", grid, "--out", dir); err == nil {
 		t.Fatal("a cell with lr 1e30 did not fail")
 	}
-	var fail sweep.Failure
-	b, _ := os.ReadFile(filepath.Join(dir, cell.Name, sweep.FailedFile))
+	var fail runfolder.Failure
+	b, _ := os.ReadFile(filepath.Join(dir, cell.Name, runfolder.FailedFile))
 	if json.Unmarshal(b, &fail); fail.Attempt != 1 || !strings.Contains(fail.Error, "diverged") {
 		t.Fatalf("failed.json after the first run: %s, want attempt 1 diverged", b)
 	}
-	if st := sweep.ReadState(filepath.Join(dir, cell.Name)); st.Epoch != 0 || !st.Checkpoint {
+	if st := runfolder.ReadState(filepath.Join(dir, cell.Name)); st.Epoch != 0 || !st.Checkpoint {
 		t.Fatalf("state %+v: want the epoch-0 checkpoint kept", st)
 	}
 	out, err := execute(t, "sweep", "--out", dir, "--retry-failed")
 	if err == nil {
 		t.Fatal("the retried cell succeeded")
 	}
-	b, _ = os.ReadFile(filepath.Join(dir, cell.Name, sweep.FailedFile))
+	b, _ = os.ReadFile(filepath.Join(dir, cell.Name, runfolder.FailedFile))
 	if json.Unmarshal(b, &fail); fail.Attempt != 2 || !strings.Contains(fail.Error, "diverged") {
 		t.Errorf("failed.json after --retry-failed: %s, want attempt 2 diverged again (not refused)\n%s", b, out)
 	}
@@ -492,13 +489,13 @@ func TestSweepRecordDamaged(t *testing.T) {
 	if err := sweep.WriteRecord(dir, sweep.NewRecord(spec, cells)); err != nil {
 		t.Fatal(err)
 	}
-	good, _ := os.ReadFile(filepath.Join(dir, sweep.RecordFile))
+	good, _ := os.ReadFile(filepath.Join(dir, runfolder.RecordFile))
 	for name, content := range map[string]string{
 		"empty":     "",
 		"truncated": string(good[:strings.Index(string(good), "cells:")]),
 		"escape":    strings.Replace(string(good), cells[0].Name, "../../escape", 1),
 	} {
-		os.WriteFile(filepath.Join(dir, sweep.RecordFile), []byte(content), 0o644)
+		os.WriteFile(filepath.Join(dir, runfolder.RecordFile), []byte(content), 0o644)
 		want := "lists no cells"
 		if name == "escape" {
 			want = `"../../escape": want the name of a folder inside the sweep folder`
@@ -517,7 +514,7 @@ func TestSweepRecordDamaged(t *testing.T) {
 	if edited == string(good) {
 		t.Fatalf("sweep.yaml has no \"epochs: 2\":\n%s", good)
 	}
-	os.WriteFile(filepath.Join(dir, sweep.RecordFile), []byte(edited), 0o644)
+	os.WriteFile(filepath.Join(dir, runfolder.RecordFile), []byte(edited), 0o644)
 	if _, err := execute(t, "sweep", "--grid", grid, "--out", dir, "--dry-run"); err == nil || !strings.Contains(err.Error(), "sweep.yaml has 3, the grid has 2") ||
 		strings.Contains(err.Error(), "--extend") || strings.Contains(err.Error(), "adds 0") {
 		t.Errorf("hand-edited sweep.yaml: %v, want the differences without --extend advice", err)
@@ -529,7 +526,7 @@ func TestSweepRecordDamaged(t *testing.T) {
 // continues it. A new config key breaks this unless its old-behaviour value is in
 // sweep.HashOmitDefault.
 func TestCommittedSweepsStillPlan(t *testing.T) {
-	records, _ := filepath.Glob(filepath.Join("..", "docs", "results", "*", sweep.RecordFile))
+	records, _ := filepath.Glob(filepath.Join("..", "docs", "results", "*", runfolder.RecordFile))
 	if len(records) == 0 {
 		t.Fatal("no committed sweep.yaml under docs/results")
 	}
@@ -540,7 +537,7 @@ func TestCommittedSweepsStillPlan(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.MkdirAll(dir, 0o755)
-		os.WriteFile(filepath.Join(dir, sweep.RecordFile), b, 0o644)
+		os.WriteFile(filepath.Join(dir, runfolder.RecordFile), b, 0o644)
 		if out, err := execute(t, "sweep", "--out", dir, "--dry-run"); err != nil {
 			t.Errorf("%s: %v\n%s", rec, err, out)
 		}

@@ -148,7 +148,7 @@ func runTrain(ctx context.Context, cfg pipeline.Config, resume string, stdout, s
 		return err
 	}
 	js, _ := json.MarshalIndent(sum, "", "  ")
-	fmt.Fprintf(stdout, "summary (%s):\n%s\n", filepath.Join(cfg.Out, pipeline.SummaryFile), js)
+	fmt.Fprintf(stdout, "summary (%s):\n%s\n", filepath.Join(cfg.Out, runfolder.SummaryFile), js)
 	return nil
 }
 
@@ -195,7 +195,7 @@ func logHook(w io.Writer, bar bool) pipeline.Hook {
 }
 
 // runFiles are the files a run writes into its folder.
-var runFiles = []string{pipeline.ConfigFile, pipeline.CheckpointFile, pipeline.MetricsFile, pipeline.SummaryFile, pipeline.WeightsFile, pipeline.ONNXFile}
+var runFiles = []string{runfolder.ConfigFile, runfolder.CheckpointFile, runfolder.MetricsFile, runfolder.SummaryFile, runfolder.WeightsFile, runfolder.ONNXFile}
 
 // prepareRunFolder refuses a run name that is not a plain name, a run folder that is the file
 // system root, a folder that another process is writing (its lock is held, --force or not),
@@ -228,13 +228,13 @@ func prepareRunFolder(cfg pipeline.Config, force bool) (_ *runfolder.Lock, err e
 			found = append(found, f)
 		}
 	}
-	old, _ := filepath.Glob(filepath.Join(out, "checkpoint-*.pt"))
+	old, _ := filepath.Glob(filepath.Join(out, runfolder.CheckpointPartGlob))
 	if len(found) == 0 && len(old) == 0 {
 		return held, nil
 	}
 	if !force {
 		what := "another configuration"
-		if b, err := os.ReadFile(filepath.Join(out, pipeline.ConfigFile)); err == nil {
+		if b, err := os.ReadFile(filepath.Join(out, runfolder.ConfigFile)); err == nil {
 			if y, err := pipeline.ConfigYAML(cfg); err == nil && string(y) == string(b) {
 				what = "this configuration"
 			}
@@ -255,7 +255,7 @@ func prepareRunFolder(cfg pipeline.Config, force bool) (_ *runfolder.Lock, err e
 
 // completedRun reports whether dir holds a finished run, with a message saying so.
 func completedRun(dir string) (bool, string) {
-	b, err := os.ReadFile(filepath.Join(dir, pipeline.SummaryFile))
+	b, err := os.ReadFile(filepath.Join(dir, runfolder.SummaryFile))
 	if err != nil {
 		return false, ""
 	}

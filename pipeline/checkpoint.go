@@ -12,24 +12,13 @@ import (
 	"time"
 
 	"budgetrain/internal/torchx"
-	"budgetrain/onnx"
+	"budgetrain/pipeline/runfolder"
 	"budgetrain/sampler"
 
 	"github.com/sugarme/gotch"
 	ts "github.com/sugarme/gotch/ts"
 
-	"budgetrain/pipeline/runfolder"
 	"go.yaml.in/yaml/v3"
-)
-
-// File names inside a run folder.
-const (
-	WeightsFile    = "model.pt"        // the latest weights: gotch VarStore format (torch.jit.load(p).named_parameters())
-	CheckpointFile = "checkpoint.json" // resolved config, progress, sampler state and the files of the latest checkpoint
-	MetricsFile    = "metrics.jsonl"
-	ONNXFile       = "model.onnx"
-	SummaryFile    = "summary.json"
-	ConfigFile     = "config.yaml"
 )
 
 // Checkpoint is checkpoint.json: what is needed to continue the run exactly from the end of
@@ -59,11 +48,6 @@ type Checkpoint struct {
 	Provenance []Provenance `json:"provenance,omitempty"`
 }
 
-// ckptName is the file name of a checkpoint's weights or state for epochs done.
-func ckptName(epochsDone int, kind string) string {
-	return fmt.Sprintf("checkpoint-%04d.%s.pt", epochsDone, kind)
-}
-
 // SaveCheckpoint writes the state at the end of epochsDone epochs: weights and state files
 // (temporary files renamed into place), then checkpoint.json, then model.pt (the same weights
 // under the name users read), and removes the files of older checkpoints. pending is the
@@ -85,7 +69,7 @@ func (t *Trainer) SaveCheckpoint(epochsDone int, pending *EpochMetrics, metricsB
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	ck := Checkpoint{Config: ConfigMap(t.Cfg), Epoch: epochsDone, Step: t.state.Step, EventsFile: evFile, EventsBytes: evBytes,
-		Weights: ckptName(epochsDone, "weights"), State: ckptName(epochsDone, "state"),
+		Weights: runfolder.CheckpointPart(epochsDone, "weights"), State: runfolder.CheckpointPart(epochsDone, "state"),
 		Progress: t.state, MetricsBytes: metricsBytes, Pending: pending, Provenance: t.provenance()}
 	if s, ok := t.Sampler.(sampler.Stateful); ok {
 		if ck.SamplerState, err = s.MarshalState(); err != nil {
@@ -100,11 +84,11 @@ func (t *Trainer) SaveCheckpoint(epochsDone int, pending *EpochMetrics, metricsB
 	for _, f := range []struct {
 		name string
 		b    []byte
-	}{{ck.Weights, weights}, {ck.State, state}, {CheckpointFile, js}, {WeightsFile, weights}} {
+	}{{ck.Weights, weights}, {ck.State, state}, {runfolder.CheckpointFile, js}, {runfolder.WeightsFile, weights}} {
 		p := filepath.Join(dir, f.name)
 		_, statErr := os.Stat(p)
 		if err := writeRunFile(p, f.b); err != nil {
-			if f.name != CheckpointFile && f.name != WeightsFile {
+			if f.name != runfolder.CheckpointFile && f.name != runfolder.WeightsFile {
 				// checkpoint.json still names the previous checkpoint: the files written
 				// for this one are orphans, which nothing would remove.
 				for _, c := range created {
@@ -117,7 +101,7 @@ func (t *Trainer) SaveCheckpoint(epochsDone int, pending *EpochMetrics, metricsB
 			created = append(created, p)
 		}
 	}
-	old, _ := filepath.Glob(filepath.Join(dir, "checkpoint-*.pt"))
+	old, _ := filepath.Glob(filepath.Join(dir, runfolder.CheckpointPartGlob))
 	for _, p := range old {
 		if b := filepath.Base(p); b != ck.Weights && b != ck.State {
 			os.Remove(p)
@@ -127,7 +111,7 @@ func (t *Trainer) SaveCheckpoint(epochsDone int, pending *EpochMetrics, metricsB
 }
 
 // writeRunFile writes a checkpoint's files (a variable so that tests can fail one write).
-var writeRunFile = onnx.WriteFileAtomic
+var writeRunFile = runfolder.WriteFileAtomic
 
 // weightBytes serializes every model variable, sorted by name, in the format of gotch's
 // VarStore.Save (torch.jit.load(p).named_parameters() and VarStore.Load read it). The same
@@ -234,7 +218,7 @@ func (t *Trainer) loadState(path string) error {
 // ReadCheckpoint reads the checkpoint record of a run folder.
 func ReadCheckpoint(dir string) (Checkpoint, error) {
 	var ck Checkpoint
-	p := filepath.Join(dir, CheckpointFile)
+	p := filepath.Join(dir, runfolder.CheckpointFile)
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return ck, fmt.Errorf("read checkpoint: %w", err)
@@ -253,7 +237,7 @@ func writeConfig(path string, c Config) error {
 	if err != nil {
 		return err
 	}
-	return onnx.WriteFileAtomic(path, b)
+	return runfolder.WriteFileAtomic(path, b)
 }
 
 // ConfigYAML renders the resolved config with its mapstructure keys.
@@ -311,8 +295,8 @@ func (t *Trainer) finalEval(m *EpochMetrics) error {
 	if err != nil {
 		return err
 	}
-	onnxPath := filepath.Join(c.Out, ONNXFile)
-	if err := onnx.WriteFileAtomic(onnxPath, b); err != nil {
+	onnxPath := filepath.Join(c.Out, runfolder.ONNXFile)
+	if err := runfolder.WriteFileAtomic(onnxPath, b); err != nil {
 		return fmt.Errorf("write %s: %w", onnxPath, err)
 	}
 	res, err := EvalONNXBytes(b, t.Test, c.Train.EvalBatchSize, t.threads)
@@ -354,15 +338,11 @@ func (t *Trainer) finish(sum *Summary, interrupted bool) error {
 	if t.final != nil {
 		sum.ONNXTestAcc, sum.TorchTestAcc = t.final.onnx, t.final.torch
 	}
-	sum.Weights, sum.ONNX = WeightsFile, ONNXFile
+	sum.Weights, sum.ONNX = runfolder.WeightsFile, runfolder.ONNXFile
 	sum.Completed = s.Step >= t.TotalSteps && !interrupted
 	prov := t.provenance()
 	sum.Provenance, sum.ResumedFrom = prov[len(prov)-1], prov[:len(prov)-1]
-	js, err := json.MarshalIndent(sum, "", "  ")
-	if err != nil {
-		return err
-	}
-	return onnx.WriteFileAtomic(filepath.Join(c.Out, SummaryFile), append(js, '\n'))
+	return runfolder.WriteJSON(filepath.Join(c.Out, runfolder.SummaryFile), sum)
 }
 
 // ConfigFromMap builds the config saved by ConfigMap (checkpoint.json) with Resolve: a key the

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"budgetrain/onnx"
+	"budgetrain/pipeline/runfolder"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
@@ -28,7 +28,7 @@ func TestDivergenceStopsAndKeepsFiniteCheckpoint(t *testing.T) {
 		t.Fatalf("got %v, want a divergence error", err)
 	}
 	t.Log(err)
-	if _, err := os.Stat(filepath.Join(c.Out, ONNXFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(c.Out, runfolder.ONNXFile)); err == nil {
 		t.Error("a diverged run wrote model.onnx")
 	}
 	ck, err := ReadCheckpoint(c.Out)
@@ -41,7 +41,7 @@ func TestDivergenceStopsAndKeepsFiniteCheckpoint(t *testing.T) {
 	if _, err := NewModel(vs, tr.Cfg, tr.Info); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{WeightsFile, ck.Weights} {
+	for _, f := range []string{runfolder.WeightsFile, ck.Weights} {
 		if err := vs.Load(filepath.Join(c.Out, f)); err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func TestFullDiskIsAnError(t *testing.T) {
 		}
 	}
 	// No file of the failed checkpoint is left beside the kept one.
-	if files, _ := filepath.Glob(filepath.Join(c.Out, "checkpoint-*.pt")); len(files) != 2 {
+	if files, _ := filepath.Glob(filepath.Join(c.Out, runfolder.CheckpointPartGlob)); len(files) != 2 {
 		t.Errorf("checkpoint files after the failed save: %v, want only epoch 1's two", files)
 	}
 }
@@ -173,7 +173,7 @@ func TestNewTrainerRejectsWarmupLongerThanRun(t *testing.T) {
 func TestFailedSaveLeavesNoOrphans(t *testing.T) {
 	c := tinyConfig(t)
 	c.Train.EvalBackend = "torch"
-	t.Cleanup(func() { writeRunFile = onnx.WriteFileAtomic })
+	t.Cleanup(func() { writeRunFile = runfolder.WriteFileAtomic })
 	tr := newTestTrainer(t, c)
 	tr.Hooks = append(tr.Hooks, HookFuncs{OnEpoch: func(t *Trainer, m EpochMetrics) {
 		if m.Epoch == 1 {
@@ -181,23 +181,23 @@ func TestFailedSaveLeavesNoOrphans(t *testing.T) {
 				if strings.HasSuffix(p, ".state.pt") {
 					return errors.New("no space left on device (simulated)")
 				}
-				return onnx.WriteFileAtomic(p, b)
+				return runfolder.WriteFileAtomic(p, b)
 			}
 		}
 	}})
 	if _, err := tr.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "simulated") {
 		t.Fatalf("run: %v, want the simulated save error", err)
 	}
-	files, _ := filepath.Glob(filepath.Join(c.Out, "checkpoint-*.pt"))
+	files, _ := filepath.Glob(filepath.Join(c.Out, runfolder.CheckpointPartGlob))
 	ck, _ := ReadCheckpoint(c.Out)
 	if len(files) != 2 || ck.Epoch != 1 {
 		t.Errorf("after the failed save: %v, checkpoint epoch %d; want epoch 1's two files only", files, ck.Epoch)
 	}
-	writeRunFile = onnx.WriteFileAtomic
+	writeRunFile = runfolder.WriteFileAtomic
 	if s := resumeRun(t, c.Out); !s.Completed {
 		t.Fatal("resumed run not completed")
 	}
-	files, _ = filepath.Glob(filepath.Join(c.Out, "checkpoint-*.pt"))
+	files, _ = filepath.Glob(filepath.Join(c.Out, runfolder.CheckpointPartGlob))
 	if ck, _ = ReadCheckpoint(c.Out); len(files) != 2 || !strings.Contains(files[0], fmt.Sprintf("%04d", ck.Epoch)) {
 		t.Errorf("after the resumed run: %v, want the last checkpoint's (epoch %d) two files only", files, ck.Epoch)
 	}

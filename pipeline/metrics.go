@@ -10,30 +10,12 @@ import (
 	"strings"
 
 	"budgetrain/internal/torchx"
+	"budgetrain/pipeline/runfolder"
 	"budgetrain/sampler"
 )
 
-// EpochMetrics is one line of metrics.jsonl. Counters are cumulative; accuracies are fractions.
-type EpochMetrics struct {
-	Epoch           int      `json:"epoch"` // 1-based
-	Step            int      `json:"step"`
-	LR              float64  `json:"lr"`
-	TrainLoss       float64  `json:"train_loss"`
-	TrainAcc        float64  `json:"train_acc"`
-	TestAcc         *float64 `json:"test_acc,omitempty"`       // the configured backend's accuracy
-	TestAccTorch    *float64 `json:"test_acc_torch,omitempty"` // libtorch, when it ran
-	TestAccONNX     *float64 `json:"test_acc_onnx,omitempty"`  // onnxruntime, when it ran
-	EvalSeconds     float64  `json:"eval_seconds"`
-	SamplesForward  int64    `json:"samples_forward"`
-	SamplesBackward int64    `json:"samples_backward"`
-	Seconds         float64  `json:"seconds"` // training wall time so far, evaluation excluded
-	DataWait        float64  `json:"data_wait_seconds"`
-	Entropy         float64  `json:"visit_entropy"`   // H(c) of per-sample visit counts (max ln N)
-	NeverSeen       float64  `json:"never_seen"`      // fraction of samples not visited yet
-	MeanImportance  float64  `json:"mean_importance"` // mean of the sampler's importance vector
-	Pruned          int64    `json:"pruned"`          // samples the sampler left out of its epochs so far (infobatch)
-	RSSMiB          float64  `json:"rss_mib"`         // resident memory after the epoch and its evaluation (see HeldRSSMiB)
-}
+// EpochMetrics is one line of metrics.jsonl (runfolder owns the format).
+type EpochMetrics = runfolder.EpochMetrics
 
 func (t *Trainer) epochMetrics() EpochMetrics {
 	s := t.state
@@ -131,42 +113,11 @@ func (e *DivergedError) Error() string {
 	return fmt.Sprintf("diverged at step %d (loss %g, lr %g): %s; kept the last finite checkpoint (epoch %d); lower train.lr", e.Step, e.Loss, e.LR, e.Reason, e.Kept)
 }
 
-// Summary is summary.json: the totals of a run. Accuracies are fractions in [0,1].
-type Summary struct {
-	Dataset         string  `json:"dataset"`
-	Model           string  `json:"model"`
-	Method          string  `json:"method"`
-	Augmentation    string  `json:"augmentation"`
-	Budget          float64 `json:"budget"`
-	Epochs          int     `json:"epochs"` // planned epochs E
-	EpochsRun       int     `json:"epochs_run"`
-	Seed            uint64  `json:"seed"`
-	Iterations      int     `json:"iterations"` // optimizer steps done (T when complete)
-	PlannedSteps    int     `json:"planned_iterations"`
-	SamplesForward  int64   `json:"samples_forward"`
-	SamplesBackward int64   `json:"samples_backward"`
-	TrainSeconds    float64 `json:"train_seconds"`
-	DataWaitSeconds float64 `json:"data_wait_seconds"`
-	Params          int64   `json:"params"`
-	FinalTestAcc    float64 `json:"final_test_acc"`
-	BestTestAcc     float64 `json:"best_test_acc"`
-	TorchTestAcc    float64 `json:"torch_test_acc"`
-	ONNXTestAcc     float64 `json:"onnx_test_acc"`
-	Weights         string  `json:"weights"`
-	ONNX            string  `json:"onnx"`
-	VisitEntropy    float64 `json:"visit_entropy"`
-	NeverSeen       float64 `json:"never_seen"`
-	Pruned          int64   `json:"pruned"` // samples left out of epochs by the sampler (infobatch)
-	Completed       bool    `json:"completed"`
-	RSSFirstMiB     float64 `json:"rss_first_epoch_mib"`
-	RSSLastMiB      float64 `json:"rss_last_epoch_mib"`
-	// Provenance is the build and machine that finished the run; ResumedFrom lists earlier
-	// ones that trained part of it (different from it), oldest first.
-	Provenance  Provenance   `json:"provenance"`
-	ResumedFrom []Provenance `json:"resumed_from,omitempty"`
-}
+// Summary is summary.json: the totals of a run (runfolder owns the format).
+type Summary = runfolder.Summary
 
-func (s *Summary) observe(m EpochMetrics) {
+// observe adds an epoch's metrics line to the summary so far.
+func observe(s *Summary, m EpochMetrics) {
 	if m.TestAcc != nil {
 		s.FinalTestAcc = *m.TestAcc
 		s.BestTestAcc = max(s.BestTestAcc, *m.TestAcc)

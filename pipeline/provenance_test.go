@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 func TestCPUModelNamesTheFirstProcessor(t *testing.T) {
@@ -52,7 +54,7 @@ func TestSummaryRecordsProvenance(t *testing.T) {
 	if len(s.ResumedFrom) != 0 {
 		t.Errorf("an uninterrupted run has resumed_from %+v", s.ResumedFrom)
 	}
-	b, err := os.ReadFile(filepath.Join(c.Out, SummaryFile))
+	b, err := os.ReadFile(filepath.Join(c.Out, runfolder.SummaryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,7 @@ func rewriteCheckpoint(t *testing.T, dir string, edit func(*Checkpoint)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, CheckpointFile), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runfolder.CheckpointFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // stableMetrics drops the fields of a metrics line that measure time or memory.
@@ -132,13 +134,13 @@ func TestResumeIsExact(t *testing.T) {
 		set(&base)
 		full := base
 		want := train(t, full)
-		wantPT, _ := os.ReadFile(filepath.Join(full.Out, WeightsFile))
-		wantONNX, _ := os.ReadFile(filepath.Join(full.Out, ONNXFile))
+		wantPT, _ := os.ReadFile(filepath.Join(full.Out, runfolder.WeightsFile))
+		wantONNX, _ := os.ReadFile(filepath.Join(full.Out, runfolder.ONNXFile))
 		wantM := stableMetrics(t, full.Out)
 		wantE := eventPoints(t, full.Out)
 		check := func(t *testing.T, dir string, got Summary) {
-			gotPT, _ := os.ReadFile(filepath.Join(dir, WeightsFile))
-			gotONNX, _ := os.ReadFile(filepath.Join(dir, ONNXFile))
+			gotPT, _ := os.ReadFile(filepath.Join(dir, runfolder.WeightsFile))
+			gotONNX, _ := os.ReadFile(filepath.Join(dir, runfolder.ONNXFile))
 			if len(wantPT) == 0 || !bytes.Equal(gotPT, wantPT) {
 				t.Errorf("model.pt differs from the uninterrupted run's (%d vs %d bytes)", len(gotPT), len(wantPT))
 			}
@@ -186,7 +188,7 @@ func TestResumeIsExact(t *testing.T) {
 			if err != nil || ck.Epoch != 2 || ck.Pending == nil {
 				t.Fatalf("checkpoint epoch %d pending %v (%v), want epoch 2 with its pending line", ck.Epoch, ck.Pending, err)
 			}
-			if err := os.Truncate(filepath.Join(c.Out, MetricsFile), ck.MetricsBytes); err != nil {
+			if err := os.Truncate(filepath.Join(c.Out, runfolder.MetricsFile), ck.MetricsBytes); err != nil {
 				t.Fatal(err)
 			}
 			if n := len(readMetrics(t, c.Out)); n != 1 {

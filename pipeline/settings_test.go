@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"budgetrain/pipeline/runfolder"
 	"budgetrain/sampler"
 
 	ts "github.com/sugarme/gotch/ts"
@@ -270,11 +271,11 @@ func TestReadCheckpointKeepsLargeSeeds(t *testing.T) {
 	dir := t.TempDir()
 	c := DefaultConfig()
 	c.Seed = 1<<60 + 1
-	b, err := json.Marshal(Checkpoint{Config: ConfigMap(c), Weights: WeightsFile})
+	b, err := json.Marshal(Checkpoint{Config: ConfigMap(c), Weights: runfolder.WeightsFile})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, CheckpointFile), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runfolder.CheckpointFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ck, err := ReadCheckpoint(dir)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"budgetrain/internal/tfevents"
+	"budgetrain/pipeline/runfolder"
 )
 
 // point is one value of an events file without its wall time.
@@ -71,7 +72,7 @@ func TestTensorBoardEventsMatchMetrics(t *testing.T) {
 	s := train(t, c) // T = 6 steps over 3 epochs
 	pts := eventPoints(t, c.Out)
 
-	cfg, err := os.ReadFile(filepath.Join(c.Out, ConfigFile))
+	cfg, err := os.ReadFile(filepath.Join(c.Out, runfolder.ConfigFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestTensorBoardEventsMatchMetrics(t *testing.T) {
 
 	want := map[string]float32{} // tag@step → value
 	lrAt := map[int64]float32{}
-	b, err := os.ReadFile(filepath.Join(c.Out, MetricsFile))
+	b, err := os.ReadFile(filepath.Join(c.Out, runfolder.MetricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"budgetrain/onnx/ort"
 	"budgetrain/pipeline/data"
+	"budgetrain/pipeline/runfolder"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
@@ -114,7 +115,7 @@ func TestSmokeTrainWritesRunFolder(t *testing.T) {
 	if s.Iterations != 6 || s.PlannedSteps != 6 || s.SamplesBackward != 6*16 || !s.Completed {
 		t.Errorf("summary accounting: %+v", s)
 	}
-	for _, f := range []string{ConfigFile, "metrics.jsonl", WeightsFile, CheckpointFile, ONNXFile, SummaryFile} {
+	for _, f := range []string{runfolder.ConfigFile, "metrics.jsonl", runfolder.WeightsFile, runfolder.CheckpointFile, runfolder.ONNXFile, runfolder.SummaryFile} {
 		if _, err := os.Stat(filepath.Join(c.Out, f)); err != nil {
 			t.Errorf("run folder lacks %s: %v", f, err)
 		}
@@ -134,7 +135,7 @@ func TestSmokeTrainWritesRunFolder(t *testing.T) {
 	if ms[2].Step != 6 || ms[2].LR != 1e-6 {
 		t.Errorf("last epoch step %d lr %g, want 6 and 1e-6", ms[2].Step, ms[2].LR)
 	}
-	if s.ONNXTestAcc < 0 || s.ONNXTestAcc > 1 || s.Params <= 0 || s.Weights != WeightsFile {
+	if s.ONNXTestAcc < 0 || s.ONNXTestAcc > 1 || s.Params <= 0 || s.Weights != runfolder.WeightsFile {
 		t.Errorf("summary fields: %+v", s)
 	}
 	if _, err := ReadCheckpoint(c.Out); err != nil {
@@ -241,7 +242,7 @@ func TestEndToEndRealFashionMNIST(t *testing.T) {
 	if math.Abs(s.ONNXTestAcc-s.TorchTestAcc) > 1.0/256+1e-9 {
 		t.Errorf("onnxruntime %.4f vs libtorch %.4f", s.ONNXTestAcc, s.TorchTestAcc)
 	}
-	sess, err := ort.Open(filepath.Join(c.Out, ONNXFile), 1)
+	sess, err := ort.Open(filepath.Join(c.Out, runfolder.ONNXFile), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +288,7 @@ func TestCancelSavesCheckpoint(t *testing.T) {
 	if _, err := NewModel(vs, tr.Cfg, tr.Info); err != nil {
 		t.Fatal(err)
 	}
-	if err := vs.Load(filepath.Join(c.Out, WeightsFile)); err != nil {
+	if err := vs.Load(filepath.Join(c.Out, runfolder.WeightsFile)); err != nil {
 		t.Errorf("load saved weights: %v", err)
 	}
 }

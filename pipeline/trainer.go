@@ -18,6 +18,7 @@ import (
 	"budgetrain/internal/torchx"
 	"budgetrain/models"
 	"budgetrain/pipeline/data"
+	"budgetrain/pipeline/runfolder"
 	"budgetrain/sampler"
 
 	"github.com/sugarme/gotch"
@@ -308,7 +309,7 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 	if err := os.MkdirAll(t.Cfg.Out, 0o755); err != nil {
 		return Summary{}, fmt.Errorf("create run folder: %w", err)
 	}
-	if err := writeConfig(filepath.Join(t.Cfg.Out, ConfigFile), t.Cfg); err != nil {
+	if err := writeConfig(filepath.Join(t.Cfg.Out, runfolder.ConfigFile), t.Cfg); err != nil {
 		return Summary{}, err
 	}
 	sum := Summary{}
@@ -332,7 +333,7 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 		if err := metrics.Write(m); err != nil {
 			return err
 		}
-		sum.observe(m)
+		observe(&sum, m)
 		if err := t.events.epoch(m); err != nil {
 			return err
 		}
@@ -396,7 +397,7 @@ func (t *Trainer) Run(ctx context.Context) (Summary, error) {
 // checkpoint's length (dropping lines written after it, which the resumed run writes again),
 // whose lines are replayed into sum.
 func (t *Trainer) openMetrics(sum *Summary) (*metricsWriter, error) {
-	path := filepath.Join(t.Cfg.Out, MetricsFile)
+	path := filepath.Join(t.Cfg.Out, runfolder.MetricsFile)
 	if t.resumed == nil {
 		return newMetricsWriter(path, false)
 	}
@@ -415,7 +416,7 @@ func (t *Trainer) openMetrics(sum *Summary) (*metricsWriter, error) {
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			return nil, fmt.Errorf("resume: %s line %d: %w", path, i+1, err)
 		}
-		sum.observe(m)
+		observe(sum, m)
 	}
 	return newMetricsWriter(path, true)
 }

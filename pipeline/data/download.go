@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // ErrChecksum is returned (wrapped) by Download when a file's checksum
@@ -507,25 +509,15 @@ func unpackTarGz(archive, dir string) ([]string, error) {
 	}
 }
 
-// writeAtomic writes r to target through a temporary file in the same
-// directory.
+// writeAtomic writes r to target (creating its directory) through a temporary file in the same
+// directory: runfolder.WriteAtomic, so that a crash never leaves a partial file under the
+// final name.
 func writeAtomic(target string, r io.Reader) error {
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
 	}
-	tmp := target + ".part"
-	f, err := os.Create(tmp)
-	if err != nil {
+	return runfolder.WriteAtomic(target, func(w io.Writer) error {
+		_, err := io.Copy(w, r)
 		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, target)
+	})
 }

@@ -32,39 +32,39 @@ func readConfig(dir string) (map[string]string, error) {
 // readSavedConfig is readConfig's reading; its bool says that the map is a whole config (from
 // config.yaml or checkpoint.json), not a sweep cell's settings.
 func readSavedConfig(dir string) (map[string]string, bool, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	b, err := os.ReadFile(filepath.Join(dir, runfolder.ConfigFile))
 	if err == nil {
 		var m map[string]any
 		if err := yaml.Unmarshal(b, &m); err != nil {
-			return nil, false, fmt.Errorf("parse %s: %v", ConfigFile, err)
+			return nil, false, fmt.Errorf("parse %s: %v", runfolder.ConfigFile, err)
 		}
 		if m == nil {
-			return nil, false, fmt.Errorf("parse %s: empty file", ConfigFile)
+			return nil, false, fmt.Errorf("parse %s: empty file", runfolder.ConfigFile)
 		}
 		return Flatten(m), true, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, fmt.Errorf("read %s: %v", ConfigFile, err)
+		return nil, false, fmt.Errorf("read %s: %v", runfolder.ConfigFile, err)
 	}
-	b, err = os.ReadFile(filepath.Join(dir, CheckpointFile))
+	b, err = os.ReadFile(filepath.Join(dir, runfolder.CheckpointFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		// A sweep cell that has not written config.yaml yet: the settings it was started with.
-		if b, err := os.ReadFile(filepath.Join(dir, SweepCellFile)); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, runfolder.CellFile)); err == nil {
 			var m map[string]any
 			if err := yaml.Unmarshal(b, &m); err != nil || m == nil {
-				return nil, false, fmt.Errorf("no %s, and %s is not a YAML map", ConfigFile, SweepCellFile)
+				return nil, false, fmt.Errorf("no %s, and %s is not a YAML map", runfolder.ConfigFile, runfolder.CellFile)
 			}
 			return Flatten(m), false, nil
 		}
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("no %s (and no %s to take the config from)", ConfigFile, CheckpointFile)
+		return nil, false, fmt.Errorf("no %s (and no %s to take the config from)", runfolder.ConfigFile, runfolder.CheckpointFile)
 	}
 	var ck struct {
 		Config map[string]any `json:"config"`
 	}
 	if err := json.Unmarshal(b, &ck); err != nil || ck.Config == nil {
-		return nil, false, fmt.Errorf("no %s, and %s has no readable config", ConfigFile, CheckpointFile)
+		return nil, false, fmt.Errorf("no %s, and %s has no readable config", runfolder.ConfigFile, runfolder.CheckpointFile)
 	}
 	return Flatten(ck.Config), true, nil
 }

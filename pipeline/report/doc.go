@@ -6,8 +6,8 @@
 //
 // The package reads files only: it is pure Go and imports nothing of gotch or of the trainer,
 // so that reports can be made on any machine; dataset titles and the paper's datasets come from
-// the dataset records of pipeline/data (pure Go too). Its Summary and Epoch types mirror the JSON of
-// pipeline.Summary and pipeline.EpochMetrics (cmd's tests keep the field names in step).
+// the dataset records of pipeline/data (pure Go too). The files' names, records and the state of
+// a run folder come from package runfolder, which the pipeline writes through.
 //
 // A cell is a set of runs that differ only in their seed. Its key is every configuration key
 // whose value differs among the runs reported, so runs that differ in anything else (a

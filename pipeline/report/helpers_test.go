@@ -89,18 +89,18 @@ func (f fakeRun) write(t *testing.T, dir string) string {
 	}
 	cfg := nest(baseConfig(f))
 	if f.status == "checkpoint" {
-		writeJSON(t, filepath.Join(dir, CheckpointFile), map[string]any{"config": cfg, "epoch": 0, "step": 0})
+		writeJSON(t, filepath.Join(dir, runfolder.CheckpointFile), map[string]any{"config": cfg, "epoch": 0, "step": 0})
 		return dir
 	}
 	y, err := yaml.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ConfigFile), y, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runfolder.ConfigFile), y, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if f.status == "failed" {
-		writeJSON(t, filepath.Join(dir, FailedFile), map[string]any{"error": "diverged at step 5 (loss NaN)"})
+		writeJSON(t, filepath.Join(dir, runfolder.FailedFile), map[string]any{"error": "diverged at step 5 (loss NaN)"})
 		return dir
 	}
 	curve := f.curve
@@ -115,7 +115,7 @@ func (f fakeRun) write(t *testing.T, dir string) string {
 	var lines []string
 	for e, a := range curve {
 		a := a
-		m := Epoch{Epoch: e + 1, Step: steps * (e + 1), TestAcc: &a, TestAccONNX: &a, EvalSeconds: 0.5,
+		m := runfolder.EpochMetrics{Epoch: e + 1, Step: steps * (e + 1), TestAcc: &a, TestAccONNX: &a, EvalSeconds: 0.5,
 			SamplesForward: int64(128 * steps * (e + 1)), SamplesBackward: int64(128 * steps * (e + 1)),
 			Seconds: secs * float64(e+1) / float64(len(curve)), Entropy: 7.5, NeverSeen: 0.1, TrainAcc: 0.5}
 		if e == len(curve)-1 {
@@ -124,7 +124,7 @@ func (f fakeRun) write(t *testing.T, dir string) string {
 		b, _ := json.Marshal(m)
 		lines = append(lines, string(b))
 	}
-	if err := os.WriteFile(filepath.Join(dir, MetricsFile), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runfolder.MetricsFile), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if f.status == "metrics" {
@@ -135,7 +135,7 @@ func (f fakeRun) write(t *testing.T, dir string) string {
 		best = f.acc
 	}
 	n := len(curve)
-	writeJSON(t, filepath.Join(dir, SummaryFile), Summary{
+	writeJSON(t, filepath.Join(dir, runfolder.SummaryFile), runfolder.Summary{
 		Dataset: "fashion-mnist", Model: "resnet8", Method: f.method, Augmentation: "standard",
 		Budget: f.budget, Epochs: n, EpochsRun: n, Seed: uint64(f.seed), Iterations: steps * n, PlannedSteps: steps * n,
 		SamplesForward: int64(128 * steps * n), SamplesBackward: int64(128 * steps * n), TrainSeconds: secs,

@@ -76,7 +76,7 @@ func (rep *Report) WriteMarkdown(w io.Writer, plots []Plot) error {
 	p("Runs under %s: %d folders found, %d complete, %d incomplete, %d failed", "`"+strings.Join(rep.Dirs, "`, `")+"`",
 		len(rep.Runs)-n[StatusMissing], n[StatusOK], n[StatusIncomplete], n[StatusFailed])
 	if n[StatusMissing] > 0 {
-		p("; %d cells of %s have no folder", n[StatusMissing], SweepFile)
+		p("; %d cells of %s have no folder", n[StatusMissing], runfolder.RecordFile)
 	}
 	p(". ")
 	p("Accuracy is the **%s** test accuracy (%%) of each run (`%s_test_acc` in summary.json). ", rep.Metric, rep.Metric)

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
@@ -87,18 +89,18 @@ func TestFindStatuses(t *testing.T) {
 		}
 		f.write(t, filepath.Join(root, name))
 	}
-	os.WriteFile(filepath.Join(root, "sweep/bad-summary", SummaryFile), []byte("{not json"), 0o644)
+	os.WriteFile(filepath.Join(root, "sweep/bad-summary", runfolder.SummaryFile), []byte("{not json"), 0o644)
 	// A sweep: its record lists a cell that has no folder, a cell started but without
 	// config.yaml yet, and a cell whose failed first attempt was retried successfully.
-	os.WriteFile(filepath.Join(root, "sweep", SweepFile), []byte("grid: {}\ncells:\n- {index: 0, name: retried}\n- {index: 1, name: pending}\n- {index: 2, name: starting}\n"), 0o644)
-	os.WriteFile(filepath.Join(root, "sweep/starting", SweepCellFile), []byte("sampler:\n  method: p-sgd\ntrain.budget: 0.3\n"), 0o644)
-	os.WriteFile(filepath.Join(root, "sweep/starting", RunningFile), []byte("{}"), 0o644)
-	os.WriteFile(filepath.Join(root, "sweep/retried", FailedFile), []byte(`{"error": "killed"}`), 0o644)
+	os.WriteFile(filepath.Join(root, "sweep", runfolder.RecordFile), []byte("grid: {}\ncells:\n- {index: 0, name: retried}\n- {index: 1, name: pending}\n- {index: 2, name: starting}\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "sweep/starting", runfolder.CellFile), []byte("sampler:\n  method: p-sgd\ntrain.budget: 0.3\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "sweep/starting", runfolder.RunningFile), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(root, "sweep/retried", runfolder.FailedFile), []byte(`{"error": "killed"}`), 0o644)
 	// A bad line in the middle is a note, and the file then lacks epochs that summary.json
 	// says ran: the run is not averaged (its training accuracy and curve would come from the
 	// wrong epoch). So is a file cut short in its second line.
-	os.WriteFile(filepath.Join(root, "sweep/bad-metrics", MetricsFile), []byte(`{"epoch":1,"step":3}`+"\nnot json\n"+`{"epoch":2,"step":6}`+"\n"), 0o644)
-	os.WriteFile(filepath.Join(root, "sweep/truncated", MetricsFile), []byte(`{"epoch":1,"step":3,"train_acc":0.4}`+"\n"+`{"epoch":2,"st`), 0o644)
+	os.WriteFile(filepath.Join(root, "sweep/bad-metrics", runfolder.MetricsFile), []byte(`{"epoch":1,"step":3}`+"\nnot json\n"+`{"epoch":2,"step":6}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "sweep/truncated", runfolder.MetricsFile), []byte(`{"epoch":1,"step":3,"train_acc":0.4}`+"\n"+`{"epoch":2,"st`), 0o644)
 	found, err := Find(root)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +157,7 @@ func TestFindStatuses(t *testing.T) {
 // TestMetricsCutShortLastLine: a last line without its newline is skipped without a note.
 func TestMetricsCutShortLastLine(t *testing.T) {
 	dir := fakeRun{method: "unif-sgd", budget: 0.5, seed: 1, acc: 0.7, status: "metrics"}.write(t, t.TempDir())
-	os.WriteFile(filepath.Join(dir, MetricsFile), []byte(`{"epoch":1,"step":3,"test_acc":0.5}`+"\n"+`{"epoch":2,"st`), 0o644)
+	os.WriteFile(filepath.Join(dir, runfolder.MetricsFile), []byte(`{"epoch":1,"step":3,"test_acc":0.5}`+"\n"+`{"epoch":2,"st`), 0o644)
 	r := ReadRun(dir)
 	if len(r.Epochs) != 1 || r.Note != "" {
 		t.Fatalf("%d epochs, note %q; want 1 and none", len(r.Epochs), r.Note)
@@ -656,5 +658,32 @@ func TestConfigsFromBeforeAKeyReadAsItsEarlierValue(t *testing.T) {
 	), MetricFinal)
 	if !slices.Contains(rep.Varying, "train.warmup_steps") {
 		t.Errorf("a warm-up of 5 beside none: varying %v", rep.Varying)
+	}
+}
+
+// TestReadRunIsAViewOfTheFolderState: report's status follows runfolder.ReadState. A held lock
+// makes even a run whose summary says completed incomplete, until it is released; any
+// failed.json (plain text included) makes a run without a completed summary failed.
+func TestReadRunIsAViewOfTheFolderState(t *testing.T) {
+	dir := fakeRun{method: "unif-sgd", budget: 0.3, seed: 1, acc: 0.7}.write(t, filepath.Join(t.TempDir(), "run"))
+	lock, err := runfolder.Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ReadRun(dir); r.Status != StatusIncomplete || r.Reason != "running: a process holds .lock" {
+		t.Errorf("locked: %s (%s), want incomplete (running)", r.Status, r.Reason)
+	}
+	lock.Unlock()
+	if r := ReadRun(dir); r.Status != StatusOK {
+		t.Errorf("unlocked: %s (%s), want ok", r.Status, r.Reason)
+	}
+
+	dir = fakeRun{method: "unif-sgd", budget: 0.3, seed: 2, status: "checkpoint"}.write(t, filepath.Join(t.TempDir(), "run"))
+	os.WriteFile(filepath.Join(dir, runfolder.FailedFile), []byte("Segmentation fault\n  (core dumped)\n"), 0o644)
+	if r := ReadRun(dir); r.Status != StatusFailed || r.Reason != "failed: Segmentation fault (core dumped)" {
+		t.Errorf("plain-text failed.json: %s (%q), want failed with its text on one line", r.Status, r.Reason)
+	}
+	if got := runfolder.ReadState(dir).Status; got != runfolder.Failed {
+		t.Errorf("runfolder.ReadState = %s, want failed as report says", got)
 	}
 }

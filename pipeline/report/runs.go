@@ -1,9 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -18,23 +15,9 @@ import (
 	"budgetrain/pipeline/runfolder"
 )
 
-// File names inside a run folder (the same as pipeline's; FailedFile is written by
-// `budgetrain sweep` for a cell whose training returned an error).
-const (
-	ConfigFile     = "config.yaml"
-	SummaryFile    = "summary.json"
-	MetricsFile    = "metrics.jsonl"
-	CheckpointFile = "checkpoint.json"
-	// Files of `budgetrain sweep`: the grid's record in the sweep folder (its cells[].name are
-	// the cell folders' names), and in a cell folder the configuration the cell was started
-	// with, why its last attempt failed, and who runs it.
-	SweepFile     = "sweep.yaml"
-	SweepCellFile = "sweep-cell.yaml"
-	FailedFile    = "failed.json"
-	RunningFile   = "running.json"
-)
-
-// Status says whether a run can be averaged.
+// Status says whether a run can be averaged: a view of runfolder.State (Done is ok, Failed is
+// failed, Running, Interrupted and Pending are incomplete) with report's own checks on top (a
+// file that cannot be parsed, or a metrics.jsonl shorter than summary.json says, is failed).
 type Status string
 
 const (
@@ -44,59 +27,12 @@ const (
 	StatusMissing    Status = "missing"    // a cell of sweep.yaml without a folder (not started)
 )
 
-// Summary mirrors the fields of pipeline.Summary (summary.json) that a report uses.
-// Accuracies are fractions in [0,1].
-type Summary struct {
-	Dataset         string  `json:"dataset"`
-	Model           string  `json:"model"`
-	Method          string  `json:"method"`
-	Augmentation    string  `json:"augmentation"`
-	Budget          float64 `json:"budget"`
-	Epochs          int     `json:"epochs"`
-	EpochsRun       int     `json:"epochs_run"`
-	Seed            uint64  `json:"seed"`
-	Iterations      int     `json:"iterations"`
-	PlannedSteps    int     `json:"planned_iterations"`
-	SamplesForward  int64   `json:"samples_forward"`
-	SamplesBackward int64   `json:"samples_backward"`
-	TrainSeconds    float64 `json:"train_seconds"`
-	Params          int64   `json:"params"`
-	FinalTestAcc    float64 `json:"final_test_acc"`
-	BestTestAcc     float64 `json:"best_test_acc"`
-	TorchTestAcc    float64 `json:"torch_test_acc"`
-	ONNXTestAcc     float64 `json:"onnx_test_acc"`
-	VisitEntropy    float64 `json:"visit_entropy"`
-	NeverSeen       float64 `json:"never_seen"`
-	Completed       bool    `json:"completed"`
-	// Provenance is the build and machine that finished the run (zero before it was recorded);
-	// ResumedFrom the earlier, different ones that trained part of it.
-	Provenance  runfolder.Provenance   `json:"provenance"`
-	ResumedFrom []runfolder.Provenance `json:"resumed_from"`
-}
-
-// Epoch mirrors the fields of pipeline.EpochMetrics (one line of metrics.jsonl) that a report
-// uses. Counters are cumulative; a nil accuracy was not evaluated that epoch.
-type Epoch struct {
-	Epoch           int      `json:"epoch"` // 1-based
-	Step            int      `json:"step"`
-	TrainAcc        float64  `json:"train_acc"`
-	TestAcc         *float64 `json:"test_acc"`
-	TestAccTorch    *float64 `json:"test_acc_torch"`
-	TestAccONNX     *float64 `json:"test_acc_onnx"`
-	EvalSeconds     float64  `json:"eval_seconds"`
-	SamplesForward  int64    `json:"samples_forward"`
-	SamplesBackward int64    `json:"samples_backward"`
-	Seconds         float64  `json:"seconds"`
-	Entropy         float64  `json:"visit_entropy"`
-	NeverSeen       float64  `json:"never_seen"`
-}
-
 // Run is one run folder as found on disk.
 type Run struct {
-	Dir     string            // the folder, as found under the directory given
-	Config  map[string]string // flattened config ("train.lr" → "0.1"); nil when unreadable
-	Summary *Summary          // nil without summary.json
-	Epochs  []Epoch           // metrics.jsonl, in file order
+	Dir     string                   // the folder, as found under the directory given
+	Config  map[string]string        // flattened config ("train.lr" → "0.1"); nil when unreadable
+	Summary *runfolder.Summary       // nil without summary.json
+	Epochs  []runfolder.EpochMetrics // metrics.jsonl, in file order
 	Status  Status
 	Reason  string // why the run is not StatusOK
 	Note    string // a problem that does not stop the run from being used (a bad metrics line)
@@ -212,7 +148,7 @@ func Find(dirs ...string) ([]*Run, error) {
 		if !root && strings.HasPrefix(filepath.Base(p), ".") {
 			return nil
 		}
-		if _, err := os.Stat(filepath.Join(p, SweepFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(p, runfolder.RecordFile)); err == nil {
 			sweeps = append(sweeps, p)
 		}
 		if isRunFolder(p) {
@@ -255,14 +191,14 @@ func Find(dirs ...string) ([]*Run, error) {
 		found[filepath.Clean(r.Dir)] = true
 	}
 	for _, dir := range sweeps {
-		names, err := sweepCells(filepath.Join(dir, SweepFile))
+		names, err := sweepCells(filepath.Join(dir, runfolder.RecordFile))
 		if err != nil {
 			runs = append(runs, &Run{Dir: dir, Status: StatusFailed, Reason: err.Error()})
 			continue
 		}
 		for _, n := range names {
 			if p := filepath.Join(dir, n); !found[filepath.Clean(p)] {
-				runs = append(runs, &Run{Dir: p, Status: StatusMissing, Reason: "listed in " + SweepFile + ", no run folder (not started)"})
+				runs = append(runs, &Run{Dir: p, Status: StatusMissing, Reason: "listed in " + runfolder.RecordFile + ", no run folder (not started)"})
 			}
 		}
 	}
@@ -274,7 +210,7 @@ func Find(dirs ...string) ([]*Run, error) {
 func sweepCells(path string) ([]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %v", SweepFile, err)
+		return nil, fmt.Errorf("read %s: %v", runfolder.RecordFile, err)
 	}
 	var rec struct {
 		Cells []struct {
@@ -282,7 +218,7 @@ func sweepCells(path string) ([]string, error) {
 		} `yaml:"cells"`
 	}
 	if err := yaml.Unmarshal(b, &rec); err != nil {
-		return nil, fmt.Errorf("parse %s: %v", SweepFile, err)
+		return nil, fmt.Errorf("parse %s: %v", runfolder.RecordFile, err)
 	}
 	var names []string
 	for _, c := range rec.Cells {
@@ -294,7 +230,7 @@ func sweepCells(path string) ([]string, error) {
 }
 
 func isRunFolder(dir string) bool {
-	for _, f := range []string{ConfigFile, SummaryFile, MetricsFile, CheckpointFile, FailedFile, SweepCellFile} {
+	for _, f := range []string{runfolder.ConfigFile, runfolder.SummaryFile, runfolder.MetricsFile, runfolder.CheckpointFile, runfolder.FailedFile, runfolder.CellFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			return true
 		}
@@ -302,9 +238,10 @@ func isRunFolder(dir string) bool {
 	return false
 }
 
-// ReadRun reads one run folder and decides its status: ok when summary.json says completed;
-// failed when failed.json is there or a file cannot be parsed; incomplete otherwise. The
-// config comes from config.yaml, else from checkpoint.json, else from sweep-cell.yaml.
+// ReadRun reads one run folder and decides its status from runfolder.ReadState: ok when done
+// (summary.json says completed); failed when failed (failed.json) or when a file cannot be
+// parsed; incomplete otherwise. The config comes from config.yaml, else from
+// checkpoint.json, else from sweep-cell.yaml.
 func ReadRun(dir string) *Run {
 	r := &Run{Dir: dir, Status: StatusIncomplete}
 	fail := func(format string, a ...any) *Run {
@@ -316,64 +253,52 @@ func ReadRun(dir string) *Run {
 		return fail("%v", err)
 	}
 	r.Config = cfg
-	if r.Epochs, err = readMetrics(filepath.Join(dir, MetricsFile)); err != nil {
+	if r.Epochs, err = runfolder.ReadMetrics(dir); err != nil {
 		r.Note = err.Error()
 	}
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
-	switch {
-	case err == nil:
-		var s Summary
-		if err := json.Unmarshal(b, &s); err != nil {
-			return fail("parse %s: %v", SummaryFile, err)
-		}
-		r.Summary = &s
-		if n := len(r.Epochs); s.Completed && n > 0 && r.Epochs[n-1].Epoch != s.EpochsRun {
-			return fail("%s ends at epoch %d but %s says %d epochs ran: cut short or damaged", MetricsFile, r.Epochs[n-1].Epoch, SummaryFile, s.EpochsRun)
-		}
-		if s.Completed { // a later attempt succeeded: an old failed.json does not matter
-			r.Status = StatusOK
-			return r
-		}
-	case !errors.Is(err, fs.ErrNotExist):
-		return fail("read %s: %v", SummaryFile, err)
+	st := runfolder.ReadState(dir)
+	if st.SummaryErr != nil {
+		return fail("%v", st.SummaryErr)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, FailedFile)); err == nil {
-		return fail("%s", failedReason(b))
-	}
+	r.Summary = st.Summary
 	n := len(r.Epochs)
-	switch _, running := os.Stat(filepath.Join(dir, RunningFile)); {
+	if s := r.Summary; s != nil && s.Completed && n > 0 && r.Epochs[n-1].Epoch != s.EpochsRun {
+		return fail("%s ends at epoch %d but %s says %d epochs ran: cut short or damaged", runfolder.MetricsFile, r.Epochs[n-1].Epoch, runfolder.SummaryFile, s.EpochsRun)
+	}
+	switch st.Status {
+	case runfolder.Done:
+		r.Status = StatusOK
+		return r
+	case runfolder.Failed:
+		return fail("%s", failedReason(st.Failure))
+	}
+	// Incomplete. The reason says what the files show, not whether the lock is held, so that a
+	// report made while a sweep runs reads the same when made again from the files later.
+	switch {
+	case st.Summary != nil && st.Summary.Completed, st.Failure != nil: // Running
+		r.Reason = fmt.Sprintf("running: a process holds %s", runfolder.LockFile)
 	case r.Summary != nil:
 		s := r.Summary
 		r.Reason = fmt.Sprintf("completed false: stopped at step %d of %d (epoch %d of %d)", s.Iterations, s.PlannedSteps, s.EpochsRun, s.Epochs)
 	case n > 0:
-		r.Reason = fmt.Sprintf("no %s; %s ends at epoch %d, step %d", SummaryFile, MetricsFile, r.Epochs[n-1].Epoch, r.Epochs[n-1].Step)
-	case running == nil:
-		r.Reason = fmt.Sprintf("no %s, no %s; %s: running or killed", SummaryFile, MetricsFile, RunningFile)
+		r.Reason = fmt.Sprintf("no %s; %s ends at epoch %d, step %d", runfolder.SummaryFile, runfolder.MetricsFile, r.Epochs[n-1].Epoch, r.Epochs[n-1].Step)
+	case st.Runner != nil:
+		r.Reason = fmt.Sprintf("no %s, no %s; %s: running or killed", runfolder.SummaryFile, runfolder.MetricsFile, runfolder.RunningFile)
+	case st.Checkpoint || st.CheckpointErr != nil:
+		r.Reason = fmt.Sprintf("only a checkpoint: no %s, no %s", runfolder.SummaryFile, runfolder.MetricsFile)
 	default:
-		if _, err := os.Stat(filepath.Join(dir, CheckpointFile)); err == nil {
-			r.Reason = fmt.Sprintf("only a checkpoint: no %s, no %s", SummaryFile, MetricsFile)
-		} else {
-			r.Reason = fmt.Sprintf("not started: no %s, no %s", SummaryFile, MetricsFile)
-		}
+		r.Reason = fmt.Sprintf("not started: no %s, no %s", runfolder.SummaryFile, runfolder.MetricsFile)
 	}
 	return r
 }
 
-// failedReason renders failed.json: its "error" (or "message", "reason") string when it is a
-// JSON object that has one, else its text, cut to one line.
-func failedReason(b []byte) string {
-	var m map[string]any
-	if json.Unmarshal(b, &m) == nil {
-		for _, k := range []string{"error", "message", "reason", "err"} {
-			if s, ok := m[k].(string); ok && s != "" {
-				return "failed: " + oneLine(s)
-			}
-		}
-	}
-	if s := oneLine(string(b)); s != "" {
+// failedReason renders failed.json's message (runfolder.Failure reads it leniently), cut to
+// one line.
+func failedReason(f *runfolder.Failure) string {
+	if s := oneLine(f.Error); s != "" {
 		return "failed: " + s
 	}
-	return "failed (" + FailedFile + " is empty)"
+	return "failed (" + runfolder.FailedFile + " is empty)"
 }
 
 func oneLine(s string) string {
@@ -382,34 +307,4 @@ func oneLine(s string) string {
 		s = s[:297] + "..."
 	}
 	return s
-}
-
-// readMetrics reads metrics.jsonl. A missing file gives no epochs and no error. A last line
-// without its newline (a write cut short) is skipped; any other bad line is an error, and the
-// lines before it are returned.
-func readMetrics(path string) ([]Epoch, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %v", MetricsFile, err)
-	}
-	var out []Epoch
-	lines := bytes.Split(b, []byte("\n"))
-	for i, l := range lines {
-		l = bytes.TrimSpace(l)
-		if len(l) == 0 {
-			continue
-		}
-		var e Epoch
-		if err := json.Unmarshal(l, &e); err != nil {
-			if i == len(lines)-1 { // no newline after it: a write cut short
-				break
-			}
-			return out, fmt.Errorf("%s line %d: %v", MetricsFile, i+1, err)
-		}
-		out = append(out, e)
-	}
-	return out, nil
 }

@@ -44,7 +44,7 @@ type Cell struct {
 	Config   map[string]any // resolved flat configuration
 	Steps    int            // planned optimizer steps T
 	Data     any            // Resolved.Data
-	File     []byte         // configuration file the child process is started with (CellFile)
+	File     []byte         // configuration file the child process is started with (runfolder.CellFile)
 }
 
 // Plan expands spec and resolves every cell. Problems with any cell are all reported, one line

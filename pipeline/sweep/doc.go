@@ -32,6 +32,8 @@
 // order, plus the first 8 hex digits of the SHA-256 of its resolved configuration (HashIgnore
 // keys left out, and HashOmitDefault keys while they hold their earlier value), e.g.
 // method=p-sgd_budget=0.2_seed=1_3f9a2c1e. The folder is a normal run folder (config.yaml,
-// metrics.jsonl, model.pt, checkpoint.json, summary.json) plus the sweep's own files: CellFile
-// (the configuration the cell was started with), LogFile, FailedFile and RunningFile.
+// metrics.jsonl, model.pt, checkpoint.json, summary.json) plus the sweep's own files:
+// sweep-cell.yaml (the configuration the cell was started with), train.log, failed.json and
+// running.json. Package runfolder owns all of these names and records, and the one
+// classification of a cell's state (runfolder.ReadState) that the runner and `sweep status` use.
 package sweep

@@ -36,9 +36,9 @@ func killedSweep(t *testing.T, method string, sig syscall.Signal) (string, int) 
 	if err := sw.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var info RunnerInfo
+	var info runfolder.RunnerInfo
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		b, err := os.ReadFile(filepath.Join(cell, RunningFile))
+		b, err := os.ReadFile(filepath.Join(cell, runfolder.RunningFile))
 		if _, serr := os.Stat(filepath.Join(cell, "started")); err == nil && serr == nil && json.Unmarshal(b, &info) == nil && info.ChildPID > 0 {
 			break
 		}
@@ -67,7 +67,7 @@ func TestKilledSweepTakesItsChildrenAlong(t *testing.T) {
 				t.Fatalf("%v: the cell is still locked 10 s after its sweep was killed: the child lives on", sig)
 			}
 		}
-		if _, err := os.Stat(filepath.Join(cell, CheckpointFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(cell, runfolder.CheckpointFile)); err != nil {
 			t.Errorf("%v: the child did not get SIGTERM (no checkpoint written): %v", sig, err)
 		}
 	}

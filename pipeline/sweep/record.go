@@ -15,19 +15,6 @@ import (
 	"budgetrain/pipeline/runfolder"
 )
 
-// File names in a sweep folder and in each cell folder. The run files are the pipeline's
-// (pipeline.SummaryFile, pipeline.CheckpointFile; cmd's tests check that they agree).
-const (
-	RecordFile     = "sweep.yaml"       // the grid and its cells, written once
-	CellFile       = "sweep-cell.yaml"  // the configuration the cell's train process reads
-	LogFile        = "train.log"        // the child process's output, appended on every attempt
-	FailedFile     = "failed.json"      // why the last attempt failed
-	RunningFile    = "running.json"     // who runs the cell now
-	LockFile       = runfolder.LockFile // flock held while a process runs the cell
-	SummaryFile    = "summary.json"
-	CheckpointFile = "checkpoint.json"
-)
-
 // Record is sweep.yaml: the grid a sweep folder was made with, and its cells.
 type Record struct {
 	Spec  `yaml:",inline"`
@@ -56,13 +43,13 @@ func NewRecord(spec Spec, cells []*Cell) Record {
 func ParseRecord(raw map[string]any, keys map[string]any) (Record, error) {
 	spec, err := ParseSpec(raw, keys)
 	if err != nil {
-		return Record{}, fmt.Errorf("%s: %w", RecordFile, err)
+		return Record{}, fmt.Errorf("%s: %w", runfolder.RecordFile, err)
 	}
 	r := Record{Spec: spec}
 	list, _ := raw["cells"].([]any)
 	if len(list) == 0 {
 		return r, fmt.Errorf("%s lists no cells: it is empty, cut short or damaged (budgetrain writes every cell of the grid into it); "+
-			"restore it (from git or a backup), or rerun the grid into a new folder", RecordFile)
+			"restore it (from git or a backup), or rerun the grid into a new folder", runfolder.RecordFile)
 	}
 	var bad []string
 	for i, e := range list {
@@ -86,7 +73,7 @@ func ParseRecord(raw map[string]any, keys map[string]any) (Record, error) {
 		r.Cells = append(r.Cells, ref)
 	}
 	if len(bad) > 0 {
-		return r, fmt.Errorf("%s is damaged:\n  %s", RecordFile, strings.Join(bad, "\n  "))
+		return r, fmt.Errorf("%s is damaged:\n  %s", runfolder.RecordFile, strings.Join(bad, "\n  "))
 	}
 	return r, nil
 }
@@ -99,12 +86,12 @@ func WriteRecord(dir string, r Record) error {
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("write %s: %w", RecordFile, err)
+		return fmt.Errorf("write %s: %w", runfolder.RecordFile, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create sweep folder: %w", err)
 	}
-	return writeAtomic(filepath.Join(dir, RecordFile), buf.Bytes())
+	return runfolder.WriteFileAtomic(filepath.Join(dir, runfolder.RecordFile), buf.Bytes())
 }
 
 // Diff lists, one line each, how the grid now differs from the recorded one: settings first,
@@ -187,7 +174,7 @@ func Check(dir string, recorded *Record, now Record) error {
 	}
 	if d := Diff(*recorded, now); len(d) > 0 {
 		return fmt.Errorf("%w (%s); differences:\n  %s\nrerun with the recorded grid (`budgetrain sweep --out %s`) or use a new folder",
-			ErrGridChanged, filepath.Join(dir, RecordFile), strings.Join(d, "\n  "), dir)
+			ErrGridChanged, filepath.Join(dir, runfolder.RecordFile), strings.Join(d, "\n  "), dir)
 	}
 	return nil
 }
@@ -216,18 +203,6 @@ func axesMap(a map[string][]any) map[string]any {
 	return m
 }
 
-// writeAtomic writes to a temporary file and renames it into place.
-func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
 // ErrNotAnExtension is returned (wrapped) by Extends when a changed grid does more than add
 // cells after the recorded ones.
 var ErrNotAnExtension = errors.New("the grid does not only add cells to the sweep folder's sweep.yaml")
@@ -253,7 +228,7 @@ func Extends(dir string, recorded, now Record) (int, error) {
 	}
 	if len(bad) > 0 {
 		return 0, fmt.Errorf("%w (%s):\n  %s\nonly a grid that keeps every recorded cell, in its place, and adds cells after them can extend a sweep; use a new folder",
-			ErrNotAnExtension, filepath.Join(dir, RecordFile), strings.Join(bad, "\n  "))
+			ErrNotAnExtension, filepath.Join(dir, runfolder.RecordFile), strings.Join(bad, "\n  "))
 	}
 	return len(now.Cells) - len(recorded.Cells), nil
 }

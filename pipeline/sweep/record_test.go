@@ -8,11 +8,13 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 func readBack(t *testing.T, dir string) Record {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, RecordFile))
+	b, err := os.ReadFile(filepath.Join(dir, runfolder.RecordFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ type Runner struct {
 	RetryFailed bool   // rerun cells whose last attempt failed; otherwise they are reported and skipped
 	// Command returns the child process that trains cell c in folder dir, continuing its
 	// checkpoint when resume is true, else starting over (deleting the run files a failed
-	// attempt left before its first checkpoint: the runner holds the cell's lock). The runner sets its output (the cell's LogFile); on
+	// attempt left before its first checkpoint: the runner holds the cell's lock). The runner sets its output (the cell's runfolder.LogFile); on
 	// cancellation it sends the process SIGTERM, on which train saves a checkpoint, and kills
 	// it after KillGrace.
 	Command func(c *Cell, dir string, resume bool) *exec.Cmd
@@ -58,11 +58,11 @@ const (
 type Result struct {
 	Cell     *Cell
 	Action   Action
-	Status   Status   // after this invocation
-	Err      string   // why it failed (Failed) or was not run
-	Seconds  float64  // wall time of this attempt
-	StepsRun int      // optimizer steps done in this attempt
-	Summary  *Summary // summary.json afterwards, if any
+	Status   runfolder.Status   // after this invocation
+	Err      string             // why it failed (Failed) or was not run
+	Seconds  float64            // wall time of this attempt
+	StepsRun int                // optimizer steps done in this attempt
+	Summary  *runfolder.Summary // summary.json afterwards, if any
 }
 
 // Run runs cells and returns one Result per cell, in order. A failing cell does not stop the
@@ -93,13 +93,13 @@ func (r *Runner) Run(ctx context.Context, cells []*Cell) []Result {
 	}
 	for i, c := range cells {
 		if ctx.Err() != nil {
-			results[i] = Result{Cell: c, Action: NotStarted, Status: ReadState(filepath.Join(r.Dir, c.Name)).Status, Err: "sweep interrupted"}
+			results[i] = Result{Cell: c, Action: NotStarted, Status: runfolder.ReadState(filepath.Join(r.Dir, c.Name)).Status, Err: "sweep interrupted"}
 			continue
 		}
 		select {
 		case next <- i:
 		case <-ctx.Done():
-			results[i] = Result{Cell: c, Action: NotStarted, Status: ReadState(filepath.Join(r.Dir, c.Name)).Status, Err: "sweep interrupted"}
+			results[i] = Result{Cell: c, Action: NotStarted, Status: runfolder.ReadState(filepath.Join(r.Dir, c.Name)).Status, Err: "sweep interrupted"}
 		}
 	}
 	close(next)
@@ -110,27 +110,27 @@ func (r *Runner) Run(ctx context.Context, cells []*Cell) []Result {
 func (r *Runner) runCell(ctx context.Context, c *Cell, emit func(Result)) Result {
 	dir := filepath.Join(r.Dir, c.Name)
 	res := Result{Cell: c}
-	lock, err := Lock(dir)
-	if errors.Is(err, ErrLocked) {
-		res.Action, res.Status, res.Err = Busy, Running, "run by another process"
-		if st := ReadState(dir); st.Runner != nil {
+	lock, err := runfolder.Acquire(dir)
+	if errors.Is(err, runfolder.ErrLocked) {
+		res.Action, res.Status, res.Err = Busy, runfolder.Running, "run by another process"
+		if st := runfolder.ReadState(dir); st.Runner != nil {
 			res.Err = fmt.Sprintf("run by pid %d on %s since %s", st.Runner.PID, st.Runner.Host, st.Runner.Started.Format(time.DateTime))
 		}
 		return res
 	}
 	if err != nil {
-		res.Action, res.Status, res.Err = NotStarted, Failed, err.Error()
+		res.Action, res.Status, res.Err = NotStarted, runfolder.Failed, err.Error()
 		return res
 	}
 	defer lock.Unlock()
-	st := readState(dir, false)
+	st := runfolder.ReadHeldState(dir)
 	res.Summary = st.Summary
 	switch {
-	case st.Status == Done:
-		res.Action, res.Status = Skipped, Done
+	case st.Status == runfolder.Done:
+		res.Action, res.Status = Skipped, runfolder.Done
 		return res
-	case st.Status == Failed && !r.RetryFailed:
-		res.Action, res.Status, res.Err = SkipFailed, Failed, st.Failure.Error
+	case st.Status == runfolder.Failed && !r.RetryFailed:
+		res.Action, res.Status, res.Err = SkipFailed, runfolder.Failed, st.Failure.Error
 		return res
 	}
 	attempt := 1
@@ -141,28 +141,28 @@ func (r *Runner) runCell(ctx context.Context, c *Cell, emit func(Result)) Result
 	// epoch-0 checkpoint is the start of the run); otherwise start over, replacing what an
 	// attempt that died before its first checkpoint left (Command starts such a cell with
 	// train --force, which this lock makes safe).
-	resume := st.Checkpoint && (st.Status == Interrupted || st.Status == Failed)
+	resume := st.Checkpoint && (st.Status == runfolder.Interrupted || st.Status == runfolder.Failed)
 	res.Action = Started
 	if resume {
 		res.Action = Resumed
 	}
-	res.Status = Running
+	res.Status = runfolder.Running
 	emit(res)
 
 	t0 := time.Now()
 	fail := func(code int, msg string) Result {
-		res.Status, res.Err, res.Seconds = Failed, msg, time.Since(t0).Seconds()
-		f := Failure{Error: msg, ExitCode: code, At: time.Now().UTC(), Attempt: attempt, Seconds: res.Seconds, Log: LogFile}
-		if err := writeJSON(filepath.Join(dir, FailedFile), f); err != nil {
+		res.Status, res.Err, res.Seconds = runfolder.Failed, msg, time.Since(t0).Seconds()
+		f := runfolder.Failure{Error: msg, ExitCode: code, At: time.Now().UTC(), Attempt: attempt, Seconds: res.Seconds, Log: runfolder.LogFile}
+		if err := runfolder.WriteJSON(filepath.Join(dir, runfolder.FailedFile), f); err != nil {
 			res.Err += "; " + err.Error()
 		}
 		return res
 	}
-	os.Remove(filepath.Join(dir, FailedFile))
-	if err := writeAtomic(filepath.Join(dir, CellFile), c.File); err != nil {
+	os.Remove(filepath.Join(dir, runfolder.FailedFile))
+	if err := runfolder.WriteFileAtomic(filepath.Join(dir, runfolder.CellFile), c.File); err != nil {
 		return fail(-1, err.Error())
 	}
-	logf, err := os.OpenFile(filepath.Join(dir, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(filepath.Join(dir, runfolder.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fail(-1, fmt.Sprintf("open log: %v", err))
 	}
@@ -186,27 +186,27 @@ func (r *Runner) runCell(ctx context.Context, c *Cell, emit func(Result)) Result
 	}
 	stopWatch := interruptOnCancel(ctx, cmd.Process, grace)
 	host, _ := os.Hostname()
-	info := RunnerInfo{PID: os.Getpid(), ChildPID: cmd.Process.Pid, Host: host, Started: t0.UTC(), Resumed: resume,
+	info := runfolder.RunnerInfo{PID: os.Getpid(), ChildPID: cmd.Process.Pid, Host: host, Started: t0.UTC(), Resumed: resume,
 		SlurmJob: firstEnv("SLURM_ARRAY_JOB_ID", "SLURM_JOB_ID"), SlurmTask: os.Getenv("SLURM_ARRAY_TASK_ID")}
-	writeJSON(filepath.Join(dir, RunningFile), info)
-	defer os.Remove(filepath.Join(dir, RunningFile))
+	runfolder.WriteJSON(filepath.Join(dir, runfolder.RunningFile), info)
+	defer os.Remove(filepath.Join(dir, runfolder.RunningFile))
 	waitErr := cmd.Wait()
 	stopWatch()
 	res.Seconds = time.Since(t0).Seconds()
 
-	after := readState(dir, false)
+	after := runfolder.ReadHeldState(dir)
 	res.Summary = after.Summary
 	if after.Summary != nil {
 		res.StepsRun = after.Summary.Iterations - st.Step
 	}
 	switch {
 	case waitErr == nil && after.Summary != nil && after.Summary.Completed:
-		res.Status = Done
+		res.Status = runfolder.Done
 		return res
 	case ctx.Err() != nil:
-		res.Status, res.Err = Pending, "interrupted: rerun the sweep to continue"
-		if after.Status == Interrupted {
-			res.Status = Interrupted
+		res.Status, res.Err = runfolder.Pending, "interrupted: rerun the sweep to continue"
+		if after.Status == runfolder.Interrupted {
+			res.Status = runfolder.Interrupted
 		}
 		return res
 	case waitErr == nil:
@@ -217,7 +217,7 @@ func (r *Runner) runCell(ctx context.Context, c *Cell, emit func(Result)) Result
 	if errors.As(waitErr, &ee) {
 		code = ee.ExitCode()
 	}
-	return fail(code, childError(filepath.Join(dir, LogFile), logStart, waitErr))
+	return fail(code, childError(filepath.Join(dir, runfolder.LogFile), logStart, waitErr))
 }
 
 // handDown makes the child hold the cell's lock as well, inheriting it as file descriptor 3

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // fakeCommand stands in for `budgetrain train`: the cell's sampler.method says what it does.
@@ -65,14 +67,13 @@ func TestRunnerFailingCellDoesNotStopOthers(t *testing.T) {
 	if rs[0].Err != "load data: no such file" {
 		t.Errorf("failure reason %q, want the child's error line", rs[0].Err)
 	}
-	f, err := readJSON[Failure](filepath.Join(dir, cells[0].Name, FailedFile))
-	if err != nil || f.ExitCode != 1 || f.Attempt != 1 || f.Error != "load data: no such file" {
-		t.Errorf("failed.json %+v (%v)", f, err)
+	if f := runfolder.ReadState(filepath.Join(dir, cells[0].Name)).Failure; f == nil || f.ExitCode != 1 || f.Attempt != 1 || f.Error != "load data: no such file" || f.Log != runfolder.LogFile {
+		t.Errorf("failed.json %+v", f)
 	}
-	if st := ReadState(filepath.Join(dir, cells[1].Name)); st.Status != Done {
+	if st := runfolder.ReadState(filepath.Join(dir, cells[1].Name)); st.Status != runfolder.Done {
 		t.Errorf("ok cell is %s", st.Status)
 	}
-	log, _ := os.ReadFile(filepath.Join(dir, cells[0].Name, LogFile))
+	log, _ := os.ReadFile(filepath.Join(dir, cells[0].Name, runfolder.LogFile))
 	if !strings.Contains(string(log), "attempt 1 (ran)") || !strings.Contains(string(log), "epoch 1 ...") {
 		t.Errorf("log:\n%s", log)
 	}
@@ -95,8 +96,8 @@ func TestRunnerRerunIsIdempotent(t *testing.T) {
 	if got, want := statuses(rs), "ran/failed skipped/done"; got != want {
 		t.Errorf("with RetryFailed: %s, want %s", got, want)
 	}
-	if f, _ := readJSON[Failure](filepath.Join(dir, cells[0].Name, FailedFile)); f.Attempt != 2 {
-		t.Errorf("attempt %d, want 2", f.Attempt)
+	if f := runfolder.ReadState(filepath.Join(dir, cells[0].Name)).Failure; f == nil || f.Attempt != 2 {
+		t.Errorf("failed.json %+v, want attempt 2", f)
 	}
 }
 
@@ -104,9 +105,9 @@ func TestRunnerResumesInterruptedCell(t *testing.T) {
 	dir := t.TempDir()
 	cells := fakeCells(t, "ok")
 	os.MkdirAll(filepath.Join(dir, cells[0].Name), 0o755)
-	os.WriteFile(filepath.Join(dir, cells[0].Name, CheckpointFile), []byte(`{"epoch": 2, "step": 7}`), 0o644)
-	os.WriteFile(filepath.Join(dir, cells[0].Name, SummaryFile), []byte(`{"completed": false, "iterations": 7}`), 0o644)
-	if st := ReadState(filepath.Join(dir, cells[0].Name)); st.Status != Interrupted || st.Step != 7 {
+	os.WriteFile(filepath.Join(dir, cells[0].Name, runfolder.CheckpointFile), []byte(`{"epoch": 2, "step": 7}`), 0o644)
+	os.WriteFile(filepath.Join(dir, cells[0].Name, runfolder.SummaryFile), []byte(`{"completed": false, "iterations": 7}`), 0o644)
+	if st := runfolder.ReadState(filepath.Join(dir, cells[0].Name)); st.Status != runfolder.Interrupted || st.Step != 7 {
 		t.Fatalf("state %+v, want interrupted at step 7", st)
 	}
 	rs := (&Runner{Dir: dir, Command: fakeCommand}).Run(context.Background(), cells)
@@ -143,7 +144,7 @@ func TestRunnerInterruptLeavesCellResumable(t *testing.T) {
 	if got, want := statuses(rs), "ran/interrupted not started/pending"; got != want {
 		t.Errorf("results %s, want %s", got, want)
 	}
-	if _, err := os.Stat(filepath.Join(dir, cells[0].Name, FailedFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, cells[0].Name, runfolder.FailedFile)); err == nil {
 		t.Error("an interrupted cell was recorded as failed")
 	}
 }
@@ -151,11 +152,11 @@ func TestRunnerInterruptLeavesCellResumable(t *testing.T) {
 func TestRunnerSkipsCellRunByAnotherProcess(t *testing.T) {
 	dir := t.TempDir()
 	cells := fakeCells(t, "ok")
-	lock, err := Lock(filepath.Join(dir, cells[0].Name))
+	lock, err := runfolder.Acquire(filepath.Join(dir, cells[0].Name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := ReadState(filepath.Join(dir, cells[0].Name)); st.Status != Running {
+	if st := runfolder.ReadState(filepath.Join(dir, cells[0].Name)); st.Status != runfolder.Running {
 		t.Errorf("locked cell is %s, want running", st.Status)
 	}
 	rs := (&Runner{Dir: dir, Command: fakeCommand}).Run(context.Background(), cells)
@@ -163,7 +164,7 @@ func TestRunnerSkipsCellRunByAnotherProcess(t *testing.T) {
 		t.Errorf("results %s, want busy/running", got)
 	}
 	lock.Unlock()
-	if st := ReadState(filepath.Join(dir, cells[0].Name)); st.Status != Pending {
+	if st := runfolder.ReadState(filepath.Join(dir, cells[0].Name)); st.Status != runfolder.Pending {
 		t.Errorf("unlocked cell is %s, want pending", st.Status)
 	}
 }

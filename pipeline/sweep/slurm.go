@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"budgetrain/pipeline/runfolder"
 )
 
 // SlurmOptions describe the job array that runs a sweep on a Slurm cluster: one array task per
@@ -92,7 +94,7 @@ func (o SlurmOptions) Script() string {
 	for _, e := range o.Extra {
 		opt("%s", e)
 	}
-	fmt.Fprintf(&b, "\n# Task i trains cell i of the %d cells in %s.\n", o.Cells, filepath.Join(o.Dir, RecordFile))
+	fmt.Fprintf(&b, "\n# Task i trains cell i of the %d cells in %s.\n", o.Cells, filepath.Join(o.Dir, runfolder.RecordFile))
 	args := []string{quote(o.Exe), "sweep", "--out", quote(o.Dir), "--shard", `"${SLURM_ARRAY_TASK_ID}/` + strconv.Itoa(o.Cells) + `"`}
 	for _, a := range o.TaskArgs {
 		args = append(args, quote(a))
@@ -139,7 +141,7 @@ func Submit(ctx context.Context, o SlurmOptions, wait bool) (jobID string, err e
 		return "", fmt.Errorf("slurm: %w", err)
 	}
 	script := filepath.Join(dir, "sweep.sbatch")
-	if err := writeAtomic(script, []byte(o.Script())); err != nil {
+	if err := runfolder.WriteFileAtomic(script, []byte(o.Script())); err != nil {
 		return "", err
 	}
 	args := []string{"--parsable"}

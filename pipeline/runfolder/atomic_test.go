@@ -1,8 +1,9 @@
-package onnx
+package runfolder
 
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,8 +52,9 @@ func TestWriteFileAtomicFailureKeepsOldFileAndNoTemp(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("disk full")
-	err := writeFileAtomic(path, []byte("new contents that never finish"), func(f *os.File, data []byte) error {
-		f.Write(data[:len(data)/2])
+	data := []byte("new contents that never finish")
+	err := WriteAtomic(path, func(w io.Writer) error {
+		w.Write(data[:len(data)/2])
 		return boom
 	})
 	if !errors.Is(err, boom) {
