@@ -49,8 +49,9 @@ type Pipeline struct {
 //
 //	policy = "none" | { transform "+" } ( transform | mixer )
 //
-// with the tokens of the table tokens, listed with their parameters, ranges
-// and defaults by Grammar (and in the package documentation). Transforms run
+// where transform and mixer are the rows of the op table (tokens, in
+// policytable.go), which Grammar lists with their parameters, ranges and
+// defaults (as does the package documentation). Transforms run
 // in the order written; a mixer must be the last token and there can be only
 // one. The paper's RandAugment setting is "rand-n2-m4+standard" (RandAugment
 // runs before the crop and flip, spec §3.4); Yun et al.'s CIFAR setting of
@@ -95,7 +96,7 @@ func parseInto(p *Pipeline, policy string, ds DatasetInfo) []error {
 		if op.Mixer {
 			switch {
 			case p.Mixer != nil:
-				bad(tok, fmt.Sprintf("second mixer %q", tok), "at most one of mixup, ricap, cutmix", ErrBadPolicy)
+				bad(tok, fmt.Sprintf("second mixer %q", tok), "at most one of "+mixerNames(), ErrBadPolicy)
 			case i != len(toks)-1:
 				bad(tok, fmt.Sprintf("mixer %q before the last token", tok), "mixers act on the normalized batch, so they come last", ErrBadPolicy)
 			}

@@ -8,10 +8,11 @@ import (
 )
 
 // tokens is the policy grammar: one row per op, in the order Grammar lists
-// them. Parse reads it; knownOps (the list in an unknown-op error), each op's
-// hint, Grammar (the listing in the package doc and docs/augment.md, checked
-// by TestGrammarInDocs) and paramPrefix (Config.Ops) are generated from it,
-// so the grammar, the errors and the docs cannot drift apart. Defaults are the
+// them. Parse reads it, and everything else is generated from it: knownOps
+// (the list in an unknown-op error), each op's hint, mixerNames, paramPrefix
+// (Config.Ops) and Grammar (the listing in the package doc and
+// docs/augment.md, checked by TestGrammarInDocs), so the grammar, the errors
+// and the docs cannot drift apart. Defaults are the
 // paper's (spec §3): RandAugment N = 2, M = 4; mixup and RICAP alpha 0.3.
 var tokens = []token{
 	{Name: "standard", Doc: "zero-pad, random crop, horizontal flip (spec §3.1)",
@@ -209,6 +210,17 @@ func knownOps() string {
 		forms[i] = tokens[i].form(true)
 	}
 	return strings.Join(forms, ", ")
+}
+
+// mixerNames lists the mixers, for a second-mixer error: "mixup, ricap, cutmix".
+func mixerNames() string {
+	var names []string
+	for _, op := range tokens {
+		if op.Mixer {
+			names = append(names, op.Name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // paramPrefix returns the token prefix of a parameter named key in
