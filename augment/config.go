@@ -35,10 +35,6 @@ type Op struct {
 	Params map[string]float64 `mapstructure:"params"`
 }
 
-// paramPrefix maps a structured parameter name to its prefix in a policy token
-// ("cutout-16", "mixup-a0.3").
-var paramPrefix = map[string]string{"size": "", "alpha": "a"}
-
 // OpsPolicy renders structured ops as a policy string ("rand-n2-m4+standard").
 func OpsPolicy(ops []Op) string {
 	tokens := make([]string, 0, len(ops))
@@ -50,11 +46,7 @@ func OpsPolicy(ops []Op) string {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			prefix, ok := paramPrefix[k]
-			if !ok {
-				prefix = k
-			}
-			tok += "-" + prefix + strconv.FormatFloat(op.Params[k], 'g', -1, 64)
+			tok += "-" + paramPrefix(k) + strconv.FormatFloat(op.Params[k], 'g', -1, 64)
 		}
 		tokens = append(tokens, tok)
 	}

@@ -8,19 +8,35 @@
 // # Policy grammar
 //
 // A policy is "none" or tokens joined by "+", applied in the order written
-// (never reordered); a mixer, if any, is the last token:
+// (never reordered); a mixer, if any, is the last token. Every parameter of
+// a token may be left out for its default, and parameters may come in any
+// order (rand-m9-n3); those in brackets default to the dataset's numbers.
+// The listing is Grammar's, generated from the op table that Parse reads
+// (TestGrammarInDocs keeps it here and in docs/augment.md):
 //
-//	standard            zero-pad, random crop, horizontal flip (spec §3.1) with the
-//	                    dataset's padding and flip probability; standard-pad{P}-flip{F} overrides them
-//	rand-n{N}-m{M}      RandAugment, N ops at magnitude M of 30 (spec §3.4); "rand" = rand-n2-m4
-//	trivial             TrivialAugment Wide
-//	autoaug-cifar10     AutoAugment, CIFAR-10 policy
-//	cutout-{size}       Cutout, one size x size square ("cutout" = 16)
-//	erase-p{p}          random erasing with probability p ("erase" = 0.5)
-//	mixup-a{alpha}      mixup (spec §3.2; "mixup" = alpha 0.3)
-//	ricap-a{beta}       RICAP (spec §3.3; "ricap" = beta 0.3)
-//	cutmix-a{alpha}-p{p} CutMix on a batch with probability p ("cutmix" = alpha 1, p 1;
-//	                    the CIFAR setting of Yun et al. is cutmix-a1-p0.5)
+//	policy = "none" | { transform "+" } ( transform | mixer )
+//
+//	standard[-pad{P}][-flip{F}]  zero-pad, random crop, horizontal flip (spec §3.1)
+//	                             integer P >= 0, 0 <= F <= 1; default P and F from the dataset
+//	rand-n{N}-m{M}               RandAugment, N ops at magnitude M of 30 (spec §3.4)
+//	                             integer N >= 1, integer 0 <= M <= 30; default N 2, M 4
+//	trivial                      TrivialAugment Wide (not in the paper)
+//	autoaug-cifar10              AutoAugment, CIFAR-10 policy (not in the paper)
+//	cutout-{size}                Cutout, a size x size square of the dataset mean (not in the paper)
+//	                             integer size >= 1; default size 16
+//	erase-p{p}                   random erasing with probability p (not in the paper)
+//	                             0 <= p <= 1; default p 0.5
+//	mixup-a{alpha}               mixer: mixup, 2 parts (spec §3.2)
+//	                             alpha > 0; default alpha 0.3
+//	ricap-a{alpha}               mixer: RICAP, 4 parts (spec §3.3; alpha is its beta)
+//	                             alpha > 0; default alpha 0.3
+//	cutmix-a{alpha}-p{p}         mixer: CutMix on a batch with probability p (not in the paper)
+//	                             alpha > 0, 0 <= p <= 1; default alpha 1, p 1
+//	none                         no augmentation; stands alone
+//
+// CutMix's p defaults to 1, which is what "cutmix" meant before p existed;
+// the CIFAR setting of Yun et al. is cutmix-a1-p0.5. RICAP's alpha is the
+// beta of its paper (Beta(beta, beta) boundary position).
 //
 // Examples: "standard" (the paper's default), "rand-n2-m4+standard" (the
 // paper's RandAugment, which runs before the crop and flip),

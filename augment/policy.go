@@ -3,9 +3,7 @@ package augment
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 )
 
@@ -15,10 +13,6 @@ var (
 	ErrUnknownOp = errors.New("unknown op")
 	ErrBadPolicy = errors.New("bad policy")
 )
-
-// knownOps is the grammar, listed in errors.
-const knownOps = "standard, rand-n{N}-m{M}, trivial, autoaug-cifar10, cutout-{size}, erase-p{p}, " +
-	"mixup-a{alpha}, ricap-a{beta}, cutmix-a{alpha}-p{p}, none"
 
 // PolicyError is one problem of a policy string.
 type PolicyError struct {
@@ -53,18 +47,16 @@ type Pipeline struct {
 
 // Parse resolves a policy string for a dataset. The grammar is
 //
-//	policy = "none" | token { "+" token }
-//	token  = "standard" | "rand" ["-n" N] ["-m" M] | "trivial" | "autoaug-cifar10"
-//	       | "cutout" ["-" size] | "erase" ["-p" p]
-//	       | ("mixup" | "ricap") ["-a" alpha] | "cutmix" ["-a" alpha] ["-p" p]
+//	policy = "none" | { transform "+" } ( transform | mixer )
 //
-// with defaults N = 2, M = 4 (the paper's RandAugment), size 16, erase p
-// 0.5, mixup and RICAP alpha 0.3 (spec §3.2-3.3), CutMix alpha 1 and p 1
-// (every batch; Yun et al.'s CIFAR setting is cutmix-a1-p0.5). Transforms run
-// in the order written; a mixer must be the last token and there can be
-// only one. The paper's RandAugment setting is "rand-n2-m4+standard"
-// (RandAugment runs before the crop and flip, spec §3.4). All problems of
-// the policy are reported, one per line, each a *PolicyError.
+// where transform and mixer are the rows of the op table (tokens, in
+// policytable.go), which Grammar lists with their parameters, ranges and
+// defaults (as does the package documentation). Transforms run
+// in the order written; a mixer must be the last token and there can be only
+// one. The paper's RandAugment setting is "rand-n2-m4+standard" (RandAugment
+// runs before the crop and flip, spec §3.4); Yun et al.'s CIFAR setting of
+// CutMix is "cutmix-a1-p0.5". All problems of the policy are reported, one
+// per line, each a *PolicyError.
 func Parse(policy string, ds DatasetInfo) (Pipeline, error) {
 	p := Pipeline{Policy: policy, Dataset: ds}
 	errs := parseInto(&p, policy, ds)
@@ -90,167 +82,60 @@ func parseInto(p *Pipeline, policy string, ds DatasetInfo) []error {
 		bad("", "empty policy", "use \"none\" for no augmentation", ErrBadPolicy)
 		return errs
 	}
-	tokens := strings.Split(policy, "+")
-	for i, tok := range tokens {
-		head, args, _ := strings.Cut(tok, "-")
-		if tok == "autoaug-cifar10" {
-			head, args = tok, ""
-		}
-		var params []string
-		if args != "" {
-			params = strings.Split(args, "-")
-		}
-		t, m, problem, hint := parseToken(head, params, ds)
+	toks := strings.Split(policy, "+")
+	for i, tok := range toks {
+		op, built, problem, hint := parseToken(tok, ds)
 		switch {
-		case problem == "unknown":
-			bad(tok, fmt.Sprintf("unknown op %q", tok), "known: "+knownOps, ErrUnknownOp)
+		case op == nil:
+			bad(tok, fmt.Sprintf("unknown op %q", tok), "known: "+knownOps(), ErrUnknownOp)
 			continue
 		case problem != "":
 			bad(tok, fmt.Sprintf("%s in %q", problem, tok), hint, ErrBadPolicy)
 			continue
 		}
-		if m != nil {
+		if op.Mixer {
 			switch {
 			case p.Mixer != nil:
-				bad(tok, fmt.Sprintf("second mixer %q", tok), "at most one of mixup, ricap, cutmix", ErrBadPolicy)
-			case i != len(tokens)-1:
+				bad(tok, fmt.Sprintf("second mixer %q", tok), "at most one of "+mixerNames(), ErrBadPolicy)
+			case i != len(toks)-1:
 				bad(tok, fmt.Sprintf("mixer %q before the last token", tok), "mixers act on the normalized batch, so they come last", ErrBadPolicy)
 			}
-			p.Mixer = m
+			p.Mixer = built.(Mixer)
 			continue
 		}
-		p.Transforms = append(p.Transforms, t)
+		p.Transforms = append(p.Transforms, built.(Transform))
 	}
 	return errs
 }
 
-// parseToken builds one token. problem "unknown" means no such op; another
-// non-empty problem names the bad parameter.
-func parseToken(head string, params []string, ds DatasetInfo) (t Transform, m Mixer, problem, hint string) {
-	// get returns the value of parameter prefix (e.g. "n" of "n2"), or def.
-	seen := map[string]bool{}
-	var firstBad string
-	get := func(prefix string, def float64) float64 {
-		for _, p := range params {
-			if strings.HasPrefix(p, prefix) && (prefix != "" || p != "") {
-				seen[p] = true
-				v, err := strconv.ParseFloat(p[len(prefix):], 64)
-				if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-					if firstBad == "" {
-						firstBad = p
-					}
-					return def
-				}
-				return v
-			}
+// parseToken builds one token from its row of tokens: "rand-n2-m4" is op
+// "rand" with parameters "n2" and "m4". op is nil for no such op; a
+// non-empty problem names the bad parameter, and hint says what was wanted.
+func parseToken(tok string, ds DatasetInfo) (op *token, built any, problem, hint string) {
+	var args string
+	if op = lookup(tok); op == nil { // names with "-" match only whole
+		var head string
+		head, args, _ = strings.Cut(tok, "-")
+		if op = lookup(head); op == nil {
+			return nil, nil, "", ""
 		}
-		return def
 	}
-	unused := func() string {
-		if firstBad != "" {
-			return fmt.Sprintf("bad parameter %q", firstBad)
-		}
-		for _, p := range params {
-			if !seen[p] {
-				return fmt.Sprintf("unknown parameter %q", p)
-			}
-		}
-		return ""
+	var params []string
+	if args != "" {
+		params = strings.Split(args, "-")
 	}
-	isInt := func(v float64) bool { return v == math.Trunc(v) && math.Abs(v) < 1<<30 }
-	switch head {
-	case "standard":
-		hint = "want standard[-pad{P}][-flip{F}] with integer P >= 0 and 0 <= F <= 1"
-		pad, flip := get("pad", float64(ds.Pad)), get("flip", ds.FlipProb)
-		if pr := unused(); pr != "" {
-			return nil, nil, pr, hint
-		}
-		if !isInt(pad) || pad < 0 {
-			return nil, nil, fmt.Sprintf("bad pad %v", pad), hint
-		}
-		if !(flip >= 0 && flip <= 1) {
-			return nil, nil, fmt.Sprintf("bad flip probability %v", flip), hint
-		}
-		return &Standard{Pad: int(pad), FlipProb: flip}, nil, "", ""
-	case "trivial", "autoaug-cifar10", "none":
-		if len(params) > 0 {
-			return nil, nil, fmt.Sprintf("unknown parameter %q", params[0]), head + " takes no parameters"
-		}
-		switch head {
-		case "trivial":
-			return NewTrivialAugment(), nil, "", ""
-		case "autoaug-cifar10":
-			return NewAutoAugmentCIFAR10(), nil, "", ""
-		}
-		return nil, nil, `"none" combined with other tokens`, `"none" must stand alone`
-	case "rand":
-		hint = "want rand-n{N}-m{M} with integer N >= 1 and 0 <= M <= 30"
-		n, mag := get("n", 2), get("m", 4)
-		if pr := unused(); pr != "" {
-			return nil, nil, pr, hint
-		}
-		if !isInt(n) || n < 1 {
-			return nil, nil, fmt.Sprintf("bad N %v", n), hint
-		}
-		if !isInt(mag) || mag < 0 || mag > 30 {
-			return nil, nil, fmt.Sprintf("bad M %v", mag), hint
-		}
-		r, _ := NewRandAugment(int(n), int(mag))
-		return r, nil, "", ""
-	case "cutout":
-		hint = "want cutout-{size} with integer size >= 1"
-		size := get("", 16)
-		if pr := unused(); pr != "" {
-			return nil, nil, pr, hint
-		}
-		if !isInt(size) || size < 1 {
-			return nil, nil, fmt.Sprintf("bad size %v", size), hint
-		}
-		c := &Cutout{Size: int(size)}
-		for i := range min(len(ds.Mean), 3) {
-			c.Fill[i] = uint8(math.Round(float64(255 * min(max(ds.Mean[i], 0), 1))))
-		}
-		return c, nil, "", ""
-	case "erase":
-		hint = "want erase-p{p} with 0 <= p <= 1"
-		pr := get("p", 0.5)
-		if u := unused(); u != "" {
-			return nil, nil, u, hint
-		}
-		e, err := NewRandomErasing(pr)
-		if err != nil {
-			return nil, nil, fmt.Sprintf("bad p %v", pr), hint
-		}
-		return e, nil, "", ""
-	case "mixup", "ricap":
-		hint = "want " + head + "-a{alpha} with alpha > 0"
-		a := get("a", 0.3)
-		if pr := unused(); pr != "" {
-			return nil, nil, pr, hint
-		}
-		if !(a > 0) {
-			return nil, nil, fmt.Sprintf("bad alpha %v", a), hint
-		}
-		if head == "mixup" {
-			return nil, &Mixup{Alpha: a}, "", ""
-		}
-		return nil, &RICAP{Beta: a}, "", ""
-	case "cutmix":
-		hint = "want cutmix[-a{alpha}][-p{p}] with alpha > 0 and 0 <= p <= 1"
-		a, pr := get("a", 1), get("p", 1)
-		if u := unused(); u != "" {
-			return nil, nil, u, hint
-		}
-		if !(a > 0) {
-			return nil, nil, fmt.Sprintf("bad alpha %v", a), hint
-		}
-		c, err := NewCutMix(a, pr)
-		if err != nil {
-			return nil, nil, fmt.Sprintf("bad p %v", pr), hint
-		}
-		return nil, c, "", ""
+	v, problem := op.values(params, ds)
+	switch {
+	case problem != "":
+		return op, nil, problem, op.hint()
+	case op.New == nil:
+		return op, nil, fmt.Sprintf("%q combined with other tokens", op.Name), fmt.Sprintf("%q must stand alone", op.Name)
 	}
-	return nil, nil, "unknown", ""
+	built, err := op.New(v, ds)
+	if err != nil { // a range in tokens looser than the constructor's
+		return op, nil, err.Error(), op.hint()
+	}
+	return op, built, "", ""
 }
 
 // Apply runs the transforms on img, in order.

@@ -22,7 +22,7 @@ import (
 //     patches 2 and 3 in the right block, 0 and 2 on top (rows 0..w-1);
 //   - part k of image j is (π_k[j], w_k*h_k/(H*W)); empty patches get 0.
 //
-// Policy token: ricap-a{beta} (paper β = 0.3).
+// Policy token: ricap-a{alpha} with alpha = β (paper β = 0.3).
 type RICAP struct {
 	Beta float64
 	s    mixScratch
