@@ -158,7 +158,7 @@ func TestSweepRunsSkipsRetriesAndRefusesChanges(t *testing.T) {
 	}
 
 	status, err := execute(t, "sweep", "status", dir)
-	if err != nil || !strings.Contains(status, "3 cells: 2 done, 0 running, 1 failed, 0 interrupted, 0 pending") {
+	if err != nil || !strings.HasSuffix(status, "3 cells: 2 done, 0 running, 1 failed, 0 interrupted, 0 pending\n") {
 		t.Errorf("status (%v):\n%s", err, status)
 	}
 
