@@ -1,3 +1,5 @@
+// ONNX export: the Graph that copies a model's VarStore variables in as initializers, and Export.
+
 package models
 
 import (
@@ -52,24 +54,6 @@ func (g *Graph) Param(name string) string {
 
 // Err reports the first problem met while building.
 func (g *Graph) Err() error { return g.err }
-
-// convBN emits Conv (no bias) then BatchNormalization with the running statistics.
-func (g *Graph) convBN(c *convBN, in string) string {
-	y := g.B.Conv(in, g.Param(c.name+".weight"), "", int(c.stride), int(c.pad), 1)
-	return g.B.BatchNorm(y, g.Param(c.bnName+".weight"), g.Param(c.bnName+".bias"),
-		g.Param(c.bnName+".running_mean"), g.Param(c.bnName+".running_var"), bnEps)
-}
-
-// conv emits a bias-free Conv.
-func (g *Graph) conv(c *namedConv, in string) string {
-	return g.B.Conv(in, g.Param(c.name+".weight"), "", int(c.stride), int(c.pad), 1)
-}
-
-// bn emits BatchNormalization with the running statistics.
-func (g *Graph) bn(b *namedBN, in string) string {
-	return g.B.BatchNorm(in, g.Param(b.name+".weight"), g.Param(b.name+".bias"),
-		g.Param(b.name+".running_mean"), g.Param(b.name+".running_var"), bnEps)
-}
 
 // ExportOptions describe the self-contained model file.
 type ExportOptions struct {

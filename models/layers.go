@@ -1,3 +1,6 @@
+// The layers every network here is built from, initialised as PyTorch's defaults, each with its
+// ONNX twin (a Graph method) beside it.
+
 package models
 
 import (
@@ -67,6 +70,13 @@ func (c *convBN) forwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	return out
 }
 
+// convBN emits Conv (no bias) then BatchNormalization with the running statistics.
+func (g *Graph) convBN(c *convBN, in string) string {
+	y := g.B.Conv(in, g.Param(c.name+".weight"), "", int(c.stride), int(c.pad), 1)
+	return g.B.BatchNorm(y, g.Param(c.bnName+".weight"), g.Param(c.bnName+".bias"),
+		g.Param(c.bnName+".running_mean"), g.Param(c.bnName+".running_var"), bnEps)
+}
+
 // pathName is the dotted prefix of the variables created under p ("layer1.0.conv1").
 func pathName(p *nn.Path) string { return strings.Join(p.Paths(), ".") }
 
@@ -82,6 +92,11 @@ func newNamedConv(p *nn.Path, in, out, k, stride, pad int64) *namedConv {
 	return &namedConv{name: pathName(p), conv: conv(p, in, out, k, stride, pad), stride: stride, pad: pad}
 }
 
+// conv emits a bias-free Conv.
+func (g *Graph) conv(c *namedConv, in string) string {
+	return g.B.Conv(in, g.Param(c.name+".weight"), "", int(c.stride), int(c.pad), 1)
+}
+
 // namedBN is a batch normalisation (see batchNorm) with the dotted name of its variables' prefix.
 type namedBN struct {
 	name string
@@ -90,4 +105,10 @@ type namedBN struct {
 
 func newNamedBN(p *nn.Path, c int64) *namedBN {
 	return &namedBN{name: pathName(p), bn: batchNorm(p, c)}
+}
+
+// bn emits BatchNormalization with the running statistics.
+func (g *Graph) bn(b *namedBN, in string) string {
+	return g.B.BatchNorm(in, g.Param(b.name+".weight"), g.Param(b.name+".bias"),
+		g.Param(b.name+".running_mean"), g.Param(b.name+".running_var"), bnEps)
 }

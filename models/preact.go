@@ -129,6 +129,18 @@ func (m *PreActResNet) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	return logits
 }
 
+// ExportONNX appends the network to g, reading tensor in (normalised NCHW), and returns the
+// name of the logits tensor. It mirrors ForwardT in evaluation mode; the BatchNormalization
+// nodes stay separate (pre-activation BN cannot be folded into the preceding convolution).
+func (m *PreActResNet) ExportONNX(g *Graph, in string) string {
+	out := g.conv(m.stem, in)
+	for _, b := range m.blocks {
+		out = b.exportONNX(g, out)
+	}
+	flat := g.B.Flatten(g.B.GlobalAveragePool(g.B.Relu(g.bn(m.bn, out))), 1)
+	return g.B.Gemm(flat, g.Param(m.fcName+".weight"), g.Param(m.fcName+".bias"), true)
+}
+
 // forwardT returns the block's output; x is not dropped.
 func (b *preactBlock) forwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	a := b.bn1.bn.ForwardT(x, train)
@@ -152,21 +164,15 @@ func (b *preactBlock) forwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	return out
 }
 
-// ExportONNX appends the network to g, reading tensor in (normalised NCHW), and returns the
-// name of the logits tensor. It mirrors ForwardT in evaluation mode; the BatchNormalization
-// nodes stay separate (pre-activation BN cannot be folded into the preceding convolution).
-func (m *PreActResNet) ExportONNX(g *Graph, in string) string {
-	out := g.conv(m.stem, in)
-	for _, b := range m.blocks {
-		a := g.B.Relu(g.bn(b.bn1, out))
-		h := g.conv(b.conv1, a)
-		y := g.conv(b.conv2, g.B.Relu(g.bn(b.bn2, h)))
-		short := out
-		if b.shortcut != nil {
-			short = g.conv(b.shortcut, a)
-		}
-		out = g.B.Add(y, short)
+// exportONNX appends the block to g, reading tensor in, and returns its output's name; the twin
+// of forwardT in evaluation mode.
+func (b *preactBlock) exportONNX(g *Graph, in string) string {
+	a := g.B.Relu(g.bn(b.bn1, in))
+	h := g.conv(b.conv1, a)
+	y := g.conv(b.conv2, g.B.Relu(g.bn(b.bn2, h)))
+	short := in
+	if b.shortcut != nil {
+		short = g.conv(b.shortcut, a)
 	}
-	flat := g.B.Flatten(g.B.GlobalAveragePool(g.B.Relu(g.bn(m.bn, out))), 1)
-	return g.B.Gemm(flat, g.Param(m.fcName+".weight"), g.Param(m.fcName+".bias"), true)
+	return g.B.Add(y, short)
 }

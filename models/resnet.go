@@ -88,6 +88,17 @@ func (m *ResNet) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	return logits
 }
 
+// ExportONNX appends the network to g, reading tensor in (normalised NCHW), and returns the
+// name of the logits tensor. It mirrors ForwardT in evaluation mode.
+func (m *ResNet) ExportONNX(g *Graph, in string) string {
+	out := g.B.Relu(g.convBN(m.stem, in))
+	for _, b := range m.blocks {
+		out = b.exportONNX(g, out)
+	}
+	flat := g.B.Flatten(g.B.GlobalAveragePool(out), 1)
+	return g.B.Gemm(flat, g.Param("linear.weight"), g.Param("linear.bias"), true)
+}
+
 // channelsLast returns x (NCHW, dropped) with the same shape but channels-last (NHWC) strides.
 // libtorch's oneDNN convolutions and batch norms then work on that layout directly instead of
 // reordering every activation; conv, BN, ReLU and Add all keep it, so one conversion after the
@@ -124,19 +135,14 @@ func (b *basicBlock) forwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	return out
 }
 
-// ExportONNX appends the network to g, reading tensor in (normalised NCHW), and returns the
-// name of the logits tensor. It mirrors ForwardT in evaluation mode.
-func (m *ResNet) ExportONNX(g *Graph, in string) string {
-	out := g.B.Relu(g.convBN(m.stem, in))
-	for _, b := range m.blocks {
-		h := g.B.Relu(g.convBN(b.c1, out))
-		y := g.convBN(b.c2, h)
-		short := out
-		if b.shortcut != nil {
-			short = g.convBN(b.shortcut, out)
-		}
-		out = g.B.Relu(g.B.Add(y, short))
+// exportONNX appends the block to g, reading tensor in, and returns its output's name; the twin
+// of forwardT in evaluation mode.
+func (b *basicBlock) exportONNX(g *Graph, in string) string {
+	h := g.B.Relu(g.convBN(b.c1, in))
+	y := g.convBN(b.c2, h)
+	short := in
+	if b.shortcut != nil {
+		short = g.convBN(b.shortcut, in)
 	}
-	flat := g.B.Flatten(g.B.GlobalAveragePool(out), 1)
-	return g.B.Gemm(flat, g.Param("linear.weight"), g.Param("linear.bias"), true)
+	return g.B.Relu(g.B.Add(y, short))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -98,6 +99,34 @@ func (m *metricsWriter) Size() (int64, error) {
 		return 0, fmt.Errorf("metrics file: %w", err)
 	}
 	return st.Size(), nil
+}
+
+// openMetrics opens metrics.jsonl: a new file, or for a resumed run the existing one cut to the
+// checkpoint's length (dropping lines written after it, which the resumed run writes again),
+// whose lines are replayed into sum.
+func (t *Trainer) openMetrics(sum *Summary) (*metricsWriter, error) {
+	path := filepath.Join(t.Cfg.Out, runfolder.MetricsFile)
+	if t.resumed == nil {
+		return newMetricsWriter(path, false)
+	}
+	if err := os.Truncate(path, t.resumed.MetricsBytes); err != nil && !(os.IsNotExist(err) && t.resumed.MetricsBytes == 0) {
+		return nil, fmt.Errorf("resume: cut %s to the checkpoint's %d bytes: %w", path, t.resumed.MetricsBytes, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if line == "" {
+			continue
+		}
+		var m EpochMetrics
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			return nil, fmt.Errorf("resume: %s line %d: %w", path, i+1, err)
+		}
+		observe(sum, m)
+	}
+	return newMetricsWriter(path, true)
 }
 
 // DivergedError stops a run whose loss or weights stopped being finite.

@@ -1,0 +1,224 @@
+// Building a Trainer: device, threads and seed, the data, the model, optimizer, sampler, input
+// pipeline and schedule.
+
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"budgetrain/augment"
+	"budgetrain/internal/torchx"
+	"budgetrain/models"
+	"budgetrain/pipeline/data"
+	"budgetrain/sampler"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	ts "github.com/sugarme/gotch/ts"
+)
+
+// DeviceFor resolves the device name: "auto" picks CUDA when libtorch sees a GPU.
+func DeviceFor(name string) (gotch.Device, error) {
+	switch name {
+	case "cpu":
+		return gotch.CPU, nil
+	case "cuda":
+		if !gotch.CUDA.IsAvailable() {
+			if !torchx.CUDALoaded() {
+				return gotch.CPU, errors.New("device cuda: this budgetrain was built for CPU only (libtorch_cuda is not loaded); " +
+					"on a machine with an NVIDIA GPU rebuild with BUDGETRAIN_CUDA=1 make build, or use device cpu or auto")
+			}
+			return gotch.CPU, errors.New("device cuda: libtorch has CUDA, but sees no CUDA device " +
+				"(no GPU, or no NVIDIA driver: check nvidia-smi); use device cpu or auto")
+		}
+		return gotch.CudaBuilder(0), nil
+	default:
+		return gotch.CudaIfAvailable(), nil
+	}
+}
+
+// LoadProgress reports the decoding of a split of an image folder ("train" or "test"): done of
+// total images, done increasing by one each call. Only image folders report it.
+type LoadProgress func(split string, done, total int)
+
+// AugmentInfo returns the numbers of a dataset's record that augment needs: its shape, the flip
+// probability and padding of the standard augmentation, and the normalization. augment knows no
+// dataset names, so this is the one place a record becomes an augment.DatasetInfo. An image
+// folder's record has no shape (and may have no statistics): the caller fills them in from the
+// data. The slices are the record's (Lookup returns copies).
+func AugmentInfo(info data.Info) augment.DatasetInfo {
+	return augment.DatasetInfo{H: info.H, W: info.W, C: info.C, FlipProb: info.FlipProb, Pad: info.Pad, Mean: info.Mean, Std: info.Std}
+}
+
+// LoadData reads the training and test sets of the config, applying the limits.
+func LoadData(c DatasetConfig) (info data.Info, train, test *data.Dataset, err error) {
+	return LoadDataWith(c, nil)
+}
+
+// LoadDataWith is LoadData that reports the decoding of image folders to progress (nil = no
+// report). An image folder is resized to dataset.image_size, and the train and test limits are
+// applied while it is read, so that only the images used are decoded.
+func LoadDataWith(c DatasetConfig, progress LoadProgress) (info data.Info, train, test *data.Dataset, err error) {
+	if info, err = data.Lookup(c.Name); err != nil {
+		return info, nil, nil, err
+	}
+	dir := c.Dir
+	if dir == "" {
+		dir = data.DefaultDir(c.Name)
+	}
+	opts := func(split string, limit int) data.FolderOptions {
+		o := data.FolderOptions{ImageSize: c.ImageSize, Limit: limit}
+		if progress != nil {
+			o.Progress = func(done, total int) { progress(split, done, total) }
+		}
+		return o
+	}
+	if train, err = data.LoadWith(c.Name, dir, true, opts("train", c.TrainLimit)); err != nil {
+		return info, nil, nil, err
+	}
+	if test, err = data.LoadWith(c.Name, dir, false, opts("test", c.TestLimit)); err != nil {
+		return info, nil, nil, err
+	}
+	train = limit(train, c.TrainLimit)
+	if c.Validation {
+		n := c.ValSamples
+		if n == 0 {
+			n = info.ValSamples
+		}
+		perClass := n / max(len(train.Classes), 1)
+		if perClass < 1 || perClass*len(train.Classes) >= train.N {
+			return info, nil, nil, fmt.Errorf("dataset.val_samples (%d) must leave training images and give at least one per class (%d classes, %d images)", n, len(train.Classes), train.N)
+		}
+		train, test = data.SplitBalanced(train, perClass, c.ValSeed)
+	}
+	test = limit(test, c.TestLimit)
+	if len(info.Mean) == 0 { // image folders: statistics of the training images
+		info.Mean, info.Std = train.MeanStd()
+	}
+	if len(info.Classes) == 0 {
+		info.Classes = train.Classes
+	}
+	info.H, info.W, info.C = train.H, train.W, train.C
+	return info, train, test, nil
+}
+
+func limit(d *data.Dataset, n int) *data.Dataset {
+	if n <= 0 || n >= d.N {
+		return d
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return data.Subset(d, idx)
+}
+
+// NewTrainer validates the config, loads the data, builds model, optimizer, sampler and input
+// pipeline. It seeds libtorch and sets its thread count.
+func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
+	return NewTrainerWith(cfg, log, nil)
+}
+
+// NewTrainerWith is NewTrainer reporting the decoding of an image folder to progress (nil =
+// no report; cmd draws a bar with it).
+func NewTrainerWith(cfg Config, log io.Writer, progress LoadProgress) (*Trainer, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{Cfg: cfg, Log: log}
+	var err error
+	if t.Info, t.Train, t.Test, err = LoadDataWith(cfg.Dataset, progress); err != nil {
+		return nil, err
+	}
+	tc := cfg.Train
+	plan := sampler.Budget{N: t.Train.N, Fraction: tc.Budget, BatchSize: tc.BatchSize, Epochs: tc.Epochs}
+	if err := plan.Check(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
+	}
+	// The sampler's run facts: what it serves, set here rather than by users.
+	t.Cfg.Sampler.Run = sampler.Run{Seed: cfg.Seed, N: plan.N, Budget: plan.Fraction, BatchSize: plan.BatchSize, Epochs: plan.Epochs, Steps: plan.Steps()}
+	if err := t.Cfg.Sampler.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
+	}
+	if t.Device, err = DeviceFor(cfg.Device); err != nil {
+		return nil, err
+	}
+	threads, note := Threads(cfg.Threads)
+	if note != "" {
+		fmt.Fprintln(t.Log, note)
+	}
+	t.threads = threads
+	torchx.SetNumThreads(threads)
+	torchx.ManualSeed(int64(cfg.Seed))
+
+	t.VS = nn.NewVarStore(t.Device)
+	if t.Model, err = NewModel(t.VS, cfg, t.Info); err != nil {
+		return nil, err
+	}
+	var params []*ts.Tensor
+	t.paramNames, params = trainable(t.VS)
+	if t.Opt, err = torchx.NewSGD(params, tc.Momentum, 0, tc.WeightDecay, tc.Nesterov); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("build optimizer: %w", err)
+	}
+	if t.Sampler, err = sampler.New(t.Cfg.Sampler); err != nil {
+		return nil, err
+	}
+	if fu, ok := t.Sampler.(sampler.FeatureUser); ok {
+		f, dim := features(t.Train, t.Info)
+		if err := fu.SetFeatures(f, dim); err != nil {
+			return nil, err
+		}
+	}
+	ainfo := AugmentInfo(t.Info)
+	ainfo.H, ainfo.W, ainfo.C = t.Train.H, t.Train.W, t.Train.C // an image folder's, or a resized one's
+	if t.Pipe, err = augment.Parse(cfg.Augment.Policy, ainfo); err != nil {
+		return nil, err
+	}
+	if _, sb := t.Sampler.(sampler.Selector); sb && t.Pipe.Mixer != nil {
+		return nil, fmt.Errorf("sampler.method %q cannot be combined with batch mixing (augment.policy %q): Selective Backprop selects single images", cfg.Sampler.Method, cfg.Augment.Policy)
+	}
+	t.Loader = NewLoader(t.Train, t.Info, t.Pipe, cfg.Seed, tc.BatchSize, tc.Workers, tc.Prefetch)
+	t.EpochSamples, t.StepsPerEpoch, t.TotalSteps = plan.EpochSamples(), plan.StepsPerEpoch(), plan.Steps()
+	t.Sched = Schedule{Kind: tc.Schedule, LR: tc.LR, FinalLR: tc.FinalLR, Total: t.TotalSteps, StepsPerEpoch: t.StepsPerEpoch, Milestones: tc.Milestones, Gamma: tc.Gamma, Warmup: tc.WarmupSteps}
+	if err := t.Sched.Check(); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("%w (train.budget %g, train.epochs %d, %d training images, train.batch_size %d)", err, tc.Budget, tc.Epochs, t.Train.N, tc.BatchSize)
+	}
+	if tc.LogSelection != "" {
+		if t.selLog, err = newSelectionLog(tc.LogSelection); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// trainable returns the trainable variables sorted by name, with their names. The tensors share
+// the live parameters and must not be dropped.
+func trainable(vs *nn.VarStore) ([]string, []*ts.Tensor) {
+	vars := vs.Variables()
+	var names []string
+	for n, v := range vars {
+		if v.MustRequiresGrad() {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	params := make([]*ts.Tensor, len(names))
+	for i, n := range names {
+		v := vars[n]
+		params[i] = &v
+	}
+	return names, params
+}
+
+// NewModel builds the configured model for a dataset (its channels and classes) under vs.
+func NewModel(vs *nn.VarStore, c Config, info data.Info) (models.Model, error) {
+	return models.New(c.Model.Name, vs.Root(), models.Spec{InChannels: int64(info.C), NumClasses: int64(len(info.Classes))})
+}
