@@ -14,9 +14,7 @@ import (
 	"strings"
 
 	"budgetrain/pipeline"
-	"budgetrain/pipeline/data"
 	"budgetrain/pipeline/sweep"
-	"budgetrain/sampler"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -136,31 +134,15 @@ func resolveCell(settings map[string]any) (sweep.Resolved, error) {
 		return sweep.Resolved{}, err
 	}
 	cfg.Out = ""
-	return sweep.Resolved{Config: pipeline.FlatConfig(cfg), Steps: plannedSteps(cfg), Data: cfg}, nil
-}
-
-// plannedSteps is T = E·⌊⌊N·b⌋/B⌋ with N the dataset's training-set size from its record
-// (data.Info.TrainSize) after dataset.train_limit and the validation split (0 when the size is not
-// known: image folders).
-func plannedSteps(cfg pipeline.Config) int {
-	info, err := data.Lookup(cfg.Dataset.Name)
-	n := info.TrainSize
-	if err != nil || n == 0 {
-		return 0
-	}
-	if l := cfg.Dataset.TrainLimit; l > 0 && l < n {
-		n = l
-	}
-	if cfg.Dataset.Validation {
-		vs := cfg.Dataset.ValSamples
-		if vs == 0 {
-			vs = info.ValSamples
+	steps := 0
+	if plan, known := cfg.PlannedBudget(); known {
+		// What the trainer would refuse after loading the data, refused before any cell starts.
+		if err := plan.Check(); err != nil {
+			return sweep.Resolved{}, err
 		}
-		if k := len(info.Classes); k > 0 {
-			n -= vs / k * k
-		}
+		steps = plan.Steps()
 	}
-	return sampler.Budget{N: n, Fraction: cfg.Train.Budget, BatchSize: cfg.Train.BatchSize, Epochs: cfg.Train.Epochs}.Steps()
+	return sweep.Resolved{Config: pipeline.FlatConfig(cfg), Steps: steps, Data: cfg}, nil
 }
 
 func pickShard(so *sweepOptions) (sweep.Shard, error) {

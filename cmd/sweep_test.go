@@ -561,3 +561,14 @@ func TestGridCellsResolveAsTrainDoes(t *testing.T) {
 		t.Errorf("train with augment.policy \"\": %v", err)
 	}
 }
+
+// TestGridCellWithoutAStepRefused: a cell whose budget allows no optimizer step on its dataset
+// is refused when the grid is planned, naming the run's keys and the real N, not after a
+// cell's data is loaded.
+func TestGridCellWithoutAStepRefused(t *testing.T) {
+	grid := tinyGrid(t, 2, "include:\n  - {seed: 1, dataset.name: mnist, dataset.train_limit: 0, train.budget: 0.0002}\n")
+	_, err := execute(t, "sweep", "--grid", grid, "--out", filepath.Join(t.TempDir(), "s"), "--dry-run")
+	if err == nil || !strings.Contains(err.Error(), "train.budget (0.0002) gives 12 images per epoch of the 60000 training images, fewer than train.batch_size (16)") {
+		t.Errorf("budget without a step: %v", err)
+	}
+}

@@ -4,6 +4,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -84,13 +85,9 @@ func LoadDataWith(c DatasetConfig, progress LoadProgress) (info data.Info, train
 	}
 	train = limit(train, c.TrainLimit)
 	if c.Validation {
-		n := c.ValSamples
-		if n == 0 {
-			n = info.ValSamples
-		}
-		perClass := n / max(len(train.Classes), 1)
+		perClass := valPerClass(c, info, len(train.Classes))
 		if perClass < 1 || perClass*len(train.Classes) >= train.N {
-			return info, nil, nil, fmt.Errorf("dataset.val_samples (%d) must leave training images and give at least one per class (%d classes, %d images)", n, len(train.Classes), train.N)
+			return info, nil, nil, fmt.Errorf("dataset.val_samples (%d) must leave training images and give at least one per class (%d classes, %d images)", cmp.Or(c.ValSamples, info.ValSamples), len(train.Classes), train.N)
 		}
 		train, test = data.SplitBalanced(train, perClass, c.ValSeed)
 	}
