@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -132,5 +133,16 @@ func TestETAFromMeasuredCells(t *testing.T) {
 	e.Finished(cells[1], 100, 50)
 	if left, _ := e.Left(); left.Seconds() != 150 {
 		t.Errorf("with a done cell skipped: left %v, want 150s", left)
+	}
+}
+
+// TestSubmitWithoutSbatchSaysSo: without sbatch on PATH the error says so in full (it ended in
+// ": " before).
+func TestSubmitWithoutSbatchSaysSo(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	o := SlurmOptions{Exe: "/b", Dir: t.TempDir(), WorkDir: "/", Cells: 1, Indices: []int{0}}
+	_, err := Submit(context.Background(), o, false)
+	if err == nil || !strings.Contains(err.Error(), "sbatch is not on PATH") || strings.HasSuffix(err.Error(), ": ") {
+		t.Errorf("Submit without sbatch: %v", err)
 	}
 }
