@@ -44,6 +44,7 @@ const gpuCheckEnv = "BUDGETRAIN_GPU_CHECK_DEVICE"
 // CPU comparison survives.
 func gpuCheckDevice(tb testing.TB) string {
 	tb.Helper()
+	runtime.LockOSThread() // torch state and libtorch's error slot are per OS thread
 	dev := os.Getenv(gpuCheckEnv)
 	switch dev {
 	case "":

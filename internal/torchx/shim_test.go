@@ -286,6 +286,7 @@ func f32bytes(t *ts.Tensor) []byte {
 // TestSetAllowTF32RoundTrips: the two TF32 flags read back as set, each on its own, and are
 // restored afterwards (they are process-wide).
 func TestSetAllowTF32RoundTrips(t *testing.T) {
+	lockGrad(t) // libtorch's error slot is per thread
 	b0, d0, err := AllowTF32()
 	if err != nil {
 		t.Fatal(err)
