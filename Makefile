@@ -32,10 +32,12 @@ reproduce: build
 	./$(BIN) sweep --preset paper-fmnist-e200 --out runs/paper-fmnist-e200 --jobs 2
 	./$(BIN) report runs/paper-fmnist-e200
 
-# Every test, including the real-data end-to-end runs.
+# Every test, including the real-data end-to-end runs, then the rest of the GPU check (its Go
+# tests ran in go test, on the CPU standing in for the GPU where there is none; docs/gpu.md).
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	@bash scripts/gpu-check.sh --no-go-tests
 
 test-short: deps
 	$(GO) test -short ./...
@@ -48,8 +50,9 @@ lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-# On a machine with an NVIDIA GPU: CUDA build, CUDA vs CPU agreement, CUDA img/s, a CUDA run
-# evaluated by onnxruntime (scripts/gpu-check.sh). Without a GPU it says so and exits 0.
+# The GPU check (scripts/gpu-check.sh, docs/gpu.md): the device against the CPU from the same
+# weights, device img/s, a run on the device evaluated by onnxruntime. On the GPU where nvidia-smi
+# lists one, else with the CPU standing in (BUDGETRAIN_GPU_CHECK_DEVICE=cuda|cpu chooses).
 gpu-check:
 	@bash scripts/gpu-check.sh
 

@@ -13,6 +13,8 @@ void  bt_sgd_zero_grad(void *opt);
 void  bt_sgd_buffers(void *opt, tensor *out);
 void  bt_sgd_set_buffer(void *opt, int i, tensor buf);
 const char *bt_torch_version();
+void  bt_set_allow_tf32(int cublas, int cudnn);
+void  bt_allow_tf32(int *out);
 */
 import "C"
 
@@ -27,6 +29,30 @@ import (
 // TorchVersion returns the libtorch version budgetrain was compiled against ("2.1.2"), or ""
 // when the headers do not say.
 func TorchVersion() string { return C.GoString(C.bt_torch_version()) }
+
+// SetAllowTF32 sets whether CUDA may compute float32 matrix products (cuBLAS; PyTorch's
+// torch.backends.cuda.matmul.allow_tf32) and convolutions (cuDNN; torch.backends.cudnn.allow_tf32)
+// in TF32, whose 10-bit mantissa gives relative errors near 1e-3 where float32 gives 1e-7.
+// libtorch's defaults are false for cuBLAS and true for cuDNN, which uses TF32 on Ampere and
+// newer GPUs. The flags are process-wide and do nothing on the CPU.
+func SetAllowTF32(cublas, cudnn bool) error {
+	C.bt_set_allow_tf32(cbool(cublas), cbool(cudnn))
+	return lastErr()
+}
+
+// AllowTF32 reports the two flags SetAllowTF32 sets.
+func AllowTF32() (cublas, cudnn bool, err error) {
+	var out [2]C.int
+	C.bt_allow_tf32(&out[0])
+	return out[0] != 0, out[1] != 0, lastErr()
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // lastErr returns the error libtorch left in gotch's per-thread error slot, if any, cut to its
 // message by Error.

@@ -282,3 +282,23 @@ func f32bytes(t *ts.Tensor) []byte {
 	}
 	return b
 }
+
+// TestSetAllowTF32RoundTrips: the two TF32 flags read back as set, each on its own, and are
+// restored afterwards (they are process-wide).
+func TestSetAllowTF32RoundTrips(t *testing.T) {
+	lockGrad(t) // libtorch's error slot is per thread
+	b0, d0, err := AllowTF32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer SetAllowTF32(b0, d0)
+	for _, c := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		if err := SetAllowTF32(c[0], c[1]); err != nil {
+			t.Fatal(err)
+		}
+		b, d, err := AllowTF32()
+		if err != nil || b != c[0] || d != c[1] {
+			t.Errorf("set cuBLAS %v cuDNN %v, read back %v %v (%v)", c[0], c[1], b, d, err)
+		}
+	}
+}

@@ -10,6 +10,9 @@
 //                       optimizer state). The update is libtorch's torch::optim::SGD::step, op for
 //                       op, so results are bit-identical to it.
 //   bt_torch_version    the libtorch version of the headers this file was compiled with.
+//   bt_*_tf32           whether CUDA matmuls (cuBLAS) and convolutions (cuDNN) may use TF32,
+//                       torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+//                       (process-wide flags in at::globalContext(); they change nothing on the CPU).
 #include <torch/torch.h>
 #include <cstdlib>
 #include <cstring>
@@ -39,6 +42,18 @@ const char *bt_torch_version() {
 #endif
 }
 
+void bt_set_allow_tf32(int cublas, int cudnn) {
+  PROTECT(
+      at::globalContext().setAllowTF32CuBLAS(cublas != 0);
+      at::globalContext().setAllowTF32CuDNN(cudnn != 0);)
+}
+
+// Writes the two flags (1 allowed, 0 not) into out[0] (cuBLAS) and out[1] (cuDNN).
+void bt_allow_tf32(int *out) {
+  PROTECT(
+      out[0] = at::globalContext().allowTF32CuBLAS() ? 1 : 0;
+      out[1] = at::globalContext().allowTF32CuDNN() ? 1 : 0;)
+}
 
 int bt_save_multi_buf(tensor *tensors, char **names, int n, char **out, size_t *outlen) {
   *out = nullptr;
