@@ -60,6 +60,10 @@ func TestLoadWeightsErrorsNameTheFileInOneLine(t *testing.T) {
 		{"OtherShape", good, linearStore(t, 4, 3), "Mismatched shape error for variable name: fc.weight"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// A subtest runs on its own goroutine: lock it too, so that libtorch's per-thread
+			// error slot is this subtest's (it read another's error once under load).
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			vs := tc.vs
 			if vs == nil {
 				vs = linearStore(t, 2, 3)
