@@ -50,7 +50,8 @@ type Checkpoint struct {
 
 // SaveCheckpoint writes the state at the end of epochsDone epochs: weights and state files
 // (temporary files renamed into place), then checkpoint.json, then model.pt (the same weights
-// under the name users read), and removes the files of older checkpoints. pending is the
+// under the name users read: a hard link to the checkpoint's weights file where the file
+// system has them, else a copy), and removes the files of older checkpoints. pending is the
 // epoch's metrics line before evaluation (nil at the start of a run) and metricsBytes the
 // length of metrics.jsonl now. Every failure, a full disk included, is returned as an error
 // and leaves the previous checkpoint in place.
@@ -87,6 +88,15 @@ func (t *Trainer) SaveCheckpoint(epochsDone int, pending *EpochMetrics, metricsB
 	}{{ck.Weights, weights}, {ck.State, state}, {runfolder.CheckpointFile, js}, {runfolder.WeightsFile, weights}} {
 		p := filepath.Join(dir, f.name)
 		_, statErr := os.Stat(p)
+		if f.name == runfolder.WeightsFile {
+			// model.pt is the checkpoint's weights under the name users read: another name
+			// of the file just written rather than a second write of it.
+			if linked, err := runfolder.LinkAtomic(filepath.Join(dir, ck.Weights), p); err != nil {
+				return fmt.Errorf("save checkpoint: %w", err)
+			} else if linked {
+				continue
+			}
+		}
 		if err := writeRunFile(p, f.b); err != nil {
 			if f.name != runfolder.CheckpointFile && f.name != runfolder.WeightsFile {
 				// checkpoint.json still names the previous checkpoint: the files written

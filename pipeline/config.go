@@ -71,12 +71,15 @@ type TrainConfig struct {
 	Gamma         float64   `mapstructure:"gamma" yaml:"gamma"`                     // step schedule factor
 	EvalBatchSize int       `mapstructure:"eval_batch_size" yaml:"eval_batch_size"` // batch size for evaluation
 	EvalEvery     int       `mapstructure:"eval_every" yaml:"eval_every"`           // evaluate every n epochs (and always at the end)
-	EvalBackend   string    `mapstructure:"eval_backend" yaml:"eval_backend"`       // onnx, torch or both
-	EvalAsync     bool      `mapstructure:"eval_async" yaml:"eval_async"`           // run onnxruntime evaluation in the background during the next epoch
-	Workers       int       `mapstructure:"workers" yaml:"workers"`                 // goroutines preparing batches (>= 1)
-	Prefetch      int       `mapstructure:"prefetch" yaml:"prefetch"`               // batches prepared ahead (>= 1)
-	Credit        string    `mapstructure:"credit" yaml:"credit"`                   // loss credit under mixing: share or released
-	LogSelection  string    `mapstructure:"log_selection" yaml:"log_selection"`     // file for per-epoch selected indices ("" = off)
+	// CheckpointEvery saves a checkpoint every n epochs (and always after the last); a resumed
+	// run redoes the epochs since the last one, exactly.
+	CheckpointEvery int    `mapstructure:"checkpoint_every" yaml:"checkpoint_every"`
+	EvalBackend     string `mapstructure:"eval_backend" yaml:"eval_backend"`   // onnx, torch or both
+	EvalAsync       bool   `mapstructure:"eval_async" yaml:"eval_async"`       // run onnxruntime evaluation in the background during the next epoch
+	Workers         int    `mapstructure:"workers" yaml:"workers"`             // goroutines preparing batches (>= 1)
+	Prefetch        int    `mapstructure:"prefetch" yaml:"prefetch"`           // batches prepared ahead (>= 1)
+	Credit          string `mapstructure:"credit" yaml:"credit"`               // loss credit under mixing: share or released
+	LogSelection    string `mapstructure:"log_selection" yaml:"log_selection"` // file for per-epoch selected indices ("" = off)
 	// TensorBoard writes an events file into the run folder (docs/tensorboard.md), with the
 	// training loss and learning rate every TensorBoardEvery optimizer steps.
 	TensorBoard      bool `mapstructure:"tensorboard" yaml:"tensorboard"`
@@ -101,21 +104,22 @@ func DefaultConfig() Config {
 		Dataset: DatasetConfig{Name: "fashion-mnist", ValSeed: 42},
 		Model:   ModelConfig{Name: "resnet8"},
 		Train: TrainConfig{
-			Epochs:        15,
-			Budget:        0.3,
-			BatchSize:     128,
-			LR:            0.1,
-			FinalLR:       1e-6,
-			Momentum:      0.9,
-			WeightDecay:   1e-4,
-			Schedule:      "linear",
-			Gamma:         0.1,
-			EvalBatchSize: 500,
-			EvalEvery:     1,
-			EvalBackend:   "onnx",
-			Workers:       2,
-			Prefetch:      4,
-			Credit:        "share",
+			Epochs:          15,
+			Budget:          0.3,
+			BatchSize:       128,
+			LR:              0.1,
+			FinalLR:         1e-6,
+			Momentum:        0.9,
+			WeightDecay:     1e-4,
+			Schedule:        "linear",
+			Gamma:           0.1,
+			EvalBatchSize:   500,
+			EvalEvery:       1,
+			CheckpointEvery: 1,
+			EvalBackend:     "onnx",
+			Workers:         2,
+			Prefetch:        4,
+			Credit:          "share",
 
 			TensorBoard:      true,
 			TensorBoardEvery: 10,
@@ -224,6 +228,9 @@ func (c Config) Problems() []string {
 	}
 	if t.EvalBatchSize <= 0 {
 		bad("train.eval_batch_size (%d) must be > 0", t.EvalBatchSize)
+	}
+	if t.CheckpointEvery <= 0 {
+		bad("train.checkpoint_every (%d) must be > 0", t.CheckpointEvery)
 	}
 	if t.EvalEvery <= 0 {
 		bad("train.eval_every (%d) must be > 0", t.EvalEvery)

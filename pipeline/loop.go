@@ -147,8 +147,11 @@ func (t *Trainer) endEpoch(pending *asyncEval, metrics *metricsWriter, emit func
 	if err != nil {
 		return nil, err
 	}
-	if err := t.SaveCheckpoint(t.state.Epoch+1, &m, size); err != nil {
-		return nil, err
+	// Every checkpoint_every epochs, and after the last (model.pt is the final weights).
+	if e := t.state.Epoch + 1; e%t.Cfg.Train.CheckpointEvery == 0 || t.state.Step >= t.TotalSteps {
+		if err := t.SaveCheckpoint(e, &m, size); err != nil {
+			return nil, err
+		}
 	}
 	t.state.Epoch++
 	return t.reportEpoch(m, t.Cfg.Train.EvalAsync, emit)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"budgetrain/pipeline/runfolder"
@@ -196,5 +197,44 @@ func TestResumeIsExact(t *testing.T) {
 			}
 			check(t, c.Out, resumeRun(t, c.Out))
 		})
+	}
+}
+
+// TestCheckpointEveryResumesExactly: with train.checkpoint_every 2, epochs 1 and 3 save no
+// checkpoint, the last epoch always does, and a run interrupted after epoch 3 resumes from epoch
+// 2's checkpoint and ends byte-identical to the uninterrupted run. model.pt is the checkpoint's
+// weights file under a second name (one write, not two).
+func TestCheckpointEveryResumesExactly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains")
+	}
+	base := tinyConfig(t)
+	base.Train.Epochs, base.Train.CheckpointEvery = 5, 2
+	full := base
+	want := train(t, full)
+	ck, err := ReadCheckpoint(full.Out)
+	if err != nil || ck.Epoch != 5 {
+		t.Fatalf("last checkpoint of the full run: epoch %d (%v), want 5 (the last epoch always saves)", ck.Epoch, err)
+	}
+	var a, b syscall.Stat_t
+	if syscall.Stat(filepath.Join(full.Out, runfolder.WeightsFile), &a) != nil || syscall.Stat(filepath.Join(full.Out, ck.Weights), &b) != nil || a.Ino != b.Ino {
+		t.Errorf("model.pt is not the checkpoint's weights file under a second name")
+	}
+	wantPT, _ := os.ReadFile(filepath.Join(full.Out, runfolder.WeightsFile))
+	wantM := stableMetrics(t, full.Out)
+
+	c := base
+	c.Out = t.TempDir()
+	interruptedRun(t, c, func(_ int, line bool) bool { return line && len(readMetrics(t, c.Out)) == 3 })
+	if ck, err := ReadCheckpoint(c.Out); err != nil || ck.Epoch != 2 {
+		t.Fatalf("checkpoint after 3 epochs with checkpoint_every 2: epoch %d (%v), want 2", ck.Epoch, err)
+	}
+	got := resumeRun(t, c.Out)
+	gotPT, _ := os.ReadFile(filepath.Join(c.Out, runfolder.WeightsFile))
+	if len(wantPT) == 0 || !bytes.Equal(gotPT, wantPT) || got.FinalTestAcc != want.FinalTestAcc || got.Iterations != want.Iterations {
+		t.Errorf("resumed run differs from the uninterrupted one (model.pt equal: %v; acc %v vs %v)", bytes.Equal(gotPT, wantPT), got.FinalTestAcc, want.FinalTestAcc)
+	}
+	if gotM := stableMetrics(t, c.Out); strings.Join(gotM, "\n") != strings.Join(wantM, "\n") {
+		t.Errorf("metrics differ:\n got %v\nwant %v", gotM, wantM)
 	}
 }

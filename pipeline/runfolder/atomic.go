@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // WriteFileAtomic writes data to path so that path always holds either its old contents or all
@@ -69,4 +70,21 @@ func WriteJSON(path string, v any) error {
 		return fmt.Errorf("write %q: %w", path, err)
 	}
 	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// LinkAtomic makes path another name of the existing file src (a hard link), replacing path
+// atomically: a temporary link in path's folder is renamed over it, so that path always holds
+// either its old contents or src's. ok is false, with no error, where the file system has no
+// hard links (the caller then writes a copy).
+func LinkAtomic(src, path string) (ok bool, err error) {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".link-"+strconv.Itoa(os.Getpid()))
+	os.Remove(tmp)
+	if err := os.Link(src, tmp); err != nil {
+		return false, nil
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return false, fmt.Errorf("link %q: %w", path, err)
+	}
+	return true, nil
 }

@@ -6,8 +6,9 @@ package runfolder
 // one cell), and sweep leaves the key out of a cell's hash while it holds that value
 // (sweep.HashOmitDefault), so that recorded sweep folders keep their cell names.
 var KeysAddedLater = map[string]any{
-	"dataset.image_size": 0, // 0 = images as they are
-	"train.warmup_steps": 0, // no learning-rate warm-up
+	"dataset.image_size":     0, // 0 = images as they are
+	"train.warmup_steps":     0, // no learning-rate warm-up
+	"train.checkpoint_every": 1, // a checkpoint after every epoch
 }
 
 // IdentityKeys name a run and its folder rather than configure it.
@@ -17,10 +18,11 @@ var IdentityKeys = []string{"name", "out"}
 // (the loader and evaluation are deterministic whatever the thread and worker counts): report
 // shows them when they vary but keeps runs that differ only in them in one cell.
 var EnvironmentKeys = []string{"device", "threads", "train.workers", "train.prefetch", "train.eval_async",
-	"train.eval_batch_size", "train.tensorboard", "train.tensorboard_every"}
+	"train.eval_batch_size", "train.tensorboard", "train.tensorboard_every", "train.checkpoint_every"}
 
 // HashIgnore are the keys left out of a sweep cell's hash: the identity keys and most
 // environment keys. device, train.eval_async and train.eval_batch_size are environment keys
 // too, but recorded sweeps hashed their cells with them, and leaving them out now would rename
 // every recorded cell.
-var HashIgnore = []string{"name", "out", "threads", "train.workers", "train.prefetch", "train.tensorboard", "train.tensorboard_every"}
+var HashIgnore = []string{"name", "out", "threads", "train.workers", "train.prefetch", "train.tensorboard", "train.tensorboard_every",
+	"train.checkpoint_every"}
