@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"budgetrain/internal/torchx"
 	"budgetrain/pipeline"
 	"budgetrain/pipeline/data"
 	"budgetrain/sampler"
@@ -96,6 +97,9 @@ func keyCases(dir string) map[string]keyCase {
 		"train.eval_batch_size":  {val: 32},
 		"train.eval_every":       {val: 2},
 		"train.checkpoint_every": {val: 2},
+		"cuda.tf32":              {val: true, check: is("TF32 flags", func(*pipeline.Trainer) any { b, d, _ := torchx.AllowTF32(); return [2]bool{b, d} }, [2]bool{true, true})},
+		"cuda.cudnn_benchmark":   {val: false, check: is("cuDNN benchmark", func(*pipeline.Trainer) any { b, _, _ := torchx.CuDNN(); return b }, false)},
+		"cuda.deterministic":     {val: true, check: is("cuDNN deterministic", func(*pipeline.Trainer) any { _, d, _ := torchx.CuDNN(); return d }, true)},
 		"train.eval_backend":     {val: "torch"},
 		"train.eval_async":       {val: true},
 		// What the events file holds is checked in pipeline (TestTensorBoard*).

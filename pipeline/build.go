@@ -152,6 +152,12 @@ func NewTrainerWith(cfg Config, log io.Writer, progress LoadProgress) (*Trainer,
 	}
 	t.threads = threads
 	torchx.SetNumThreads(threads)
+	if err := torchx.SetAllowTF32(cfg.CUDA.TF32, cfg.CUDA.TF32); err != nil {
+		return nil, fmt.Errorf("cuda.tf32: %w", err)
+	}
+	if err := torchx.SetCuDNN(cfg.CUDA.Benchmark, cfg.CUDA.Deterministic); err != nil {
+		return nil, fmt.Errorf("cuda.cudnn_benchmark, cuda.deterministic: %w", err)
+	}
 	torchx.ManualSeed(int64(cfg.Seed))
 
 	t.VS = nn.NewVarStore(t.Device)

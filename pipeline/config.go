@@ -29,6 +29,23 @@ type Config struct {
 	Train   TrainConfig    `mapstructure:"train" yaml:"train"`
 	Sampler sampler.Config `mapstructure:"sampler" yaml:"sampler"`
 	Augment augment.Config `mapstructure:"augment" yaml:"augment"`
+	CUDA    CUDAConfig     `mapstructure:"cuda" yaml:"cuda"`
+}
+
+// CUDAConfig sets libtorch's process-wide CUDA numerics (docs/gpu.md, "Numerics"). They change
+// nothing on the CPU.
+type CUDAConfig struct {
+	// TF32 lets cuBLAS matrix products and cuDNN convolutions compute in TF32 (10-bit mantissa,
+	// relative error near 1e-3; faster on Ampere and newer). Default false: float32 throughout,
+	// within float rounding of the CPU.
+	TF32 bool `mapstructure:"tf32" yaml:"tf32"`
+	// Benchmark lets cuDNN time its convolution algorithms once per input shape and keep the
+	// fastest (torch.backends.cudnn.benchmark). Default true: a run's shapes are fixed.
+	Benchmark bool `mapstructure:"cudnn_benchmark" yaml:"cudnn_benchmark"`
+	// Deterministic restricts cuDNN to deterministic algorithms (torch.backends.cudnn.
+	// deterministic), so that two CUDA runs of one seed give the same bits on one GPU model.
+	// Default false.
+	Deterministic bool `mapstructure:"deterministic" yaml:"deterministic"`
 }
 
 // DatasetConfig selects the data.
@@ -125,6 +142,7 @@ func DefaultConfig() Config {
 			TensorBoardEvery: 10,
 		},
 		Sampler: sampler.DefaultConfig(),
+		CUDA:    CUDAConfig{TF32: false, Benchmark: true, Deterministic: false},
 		Augment: augment.DefaultConfig(),
 	}
 	c.Sampler.Method = "unif-sgd" // the run's default, whatever the sampler library's is

@@ -15,6 +15,8 @@ void  bt_sgd_set_buffer(void *opt, int i, tensor buf);
 const char *bt_torch_version();
 void  bt_set_allow_tf32(int cublas, int cudnn);
 void  bt_allow_tf32(int *out);
+void  bt_set_cudnn(int benchmark, int deterministic);
+void  bt_cudnn(int *out);
 */
 import "C"
 
@@ -44,6 +46,21 @@ func SetAllowTF32(cublas, cudnn bool) error {
 func AllowTF32() (cublas, cudnn bool, err error) {
 	var out [2]C.int
 	C.bt_allow_tf32(&out[0])
+	return out[0] != 0, out[1] != 0, lastErr()
+}
+
+// SetCuDNN sets cuDNN's autotuner (PyTorch's torch.backends.cudnn.benchmark: time the
+// convolution algorithms for each new shape and keep the fastest) and its choice of
+// deterministic algorithms (torch.backends.cudnn.deterministic). Process-wide; nothing on the CPU.
+func SetCuDNN(benchmark, deterministic bool) error {
+	C.bt_set_cudnn(cbool(benchmark), cbool(deterministic))
+	return lastErr()
+}
+
+// CuDNN reports the two flags SetCuDNN sets.
+func CuDNN() (benchmark, deterministic bool, err error) {
+	var out [2]C.int
+	C.bt_cudnn(&out[0])
 	return out[0] != 0, out[1] != 0, lastErr()
 }
 

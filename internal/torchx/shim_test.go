@@ -302,3 +302,23 @@ func TestSetAllowTF32RoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// TestSetCuDNNRoundTrips: cuDNN's benchmark and deterministic flags read back as set and are
+// restored afterwards (they are process-wide).
+func TestSetCuDNNRoundTrips(t *testing.T) {
+	lockGrad(t)
+	b0, d0, err := CuDNN()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer SetCuDNN(b0, d0)
+	for _, c := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		if err := SetCuDNN(c[0], c[1]); err != nil {
+			t.Fatal(err)
+		}
+		b, d, err := CuDNN()
+		if err != nil || b != c[0] || d != c[1] {
+			t.Errorf("set benchmark %v deterministic %v, read back %v %v (%v)", c[0], c[1], b, d, err)
+		}
+	}
+}

@@ -48,6 +48,20 @@ void bt_set_allow_tf32(int cublas, int cudnn) {
       at::globalContext().setAllowTF32CuDNN(cudnn != 0);)
 }
 
+// cuDNN's autotuner (torch.backends.cudnn.benchmark) and its deterministic algorithms
+// (torch.backends.cudnn.deterministic).
+void bt_set_cudnn(int benchmark, int deterministic) {
+  PROTECT(
+      at::globalContext().setBenchmarkCuDNN(benchmark != 0);
+      at::globalContext().setDeterministicCuDNN(deterministic != 0);)
+}
+
+void bt_cudnn(int *out) {
+  PROTECT(
+      out[0] = at::globalContext().benchmarkCuDNN() ? 1 : 0;
+      out[1] = at::globalContext().deterministicCuDNN() ? 1 : 0;)
+}
+
 // Writes the two flags (1 allowed, 0 not) into out[0] (cuBLAS) and out[1] (cuDNN).
 void bt_allow_tf32(int *out) {
   PROTECT(
