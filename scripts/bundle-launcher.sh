@@ -72,4 +72,6 @@ if [ "${BUDGETRAIN_BUNDLE_VERBOSE:-}" = 1 ]; then
 	printf 'budgetrain bundle: torch %s (C++11 ABI %s) from %s at %s; onnxruntime %s\n' \
 		"$tver" "$tabi" "$from" "$tdir" "$ONNXRUNTIME_LIB" >&2
 fi
+# The program takes every BUDGETRAIN_ variable for a config key and refuses unknown ones.
+unset BUDGETRAIN_PYTHON BUDGETRAIN_BUNDLE_VERBOSE
 exec "$here/libexec/budgetrain" "$@"
