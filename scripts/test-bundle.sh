@@ -3,6 +3,7 @@
 # another folder with only a pip-installed PyTorch providing libtorch (make test-bundle).
 # Default bundle: the newest dist/budgetrain-*.tar.gz. Needs a python whose torch has the
 # bundle's version: BUNDLE_TEST_PYTHON, else python3; without one it says SKIP and exits 0.
+# BUNDLE_TEST_LIBTORCH=DIR tests with the launcher given LIBTORCH=DIR instead (no python).
 #
 #   1. unpacks the bundle into a fresh folder under /tmp and copies the Fashion-MNIST fixture
 #      (testdata/fashion-mnist) beside it;
@@ -22,21 +23,32 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf 'test-bundle: %s\n' "$*"; }
 fail() { printf 'test-bundle: FAIL: %s\n' "$*" >&2; exit 1; }
 
+start=$(date +%s)
 tarball=${1:-$(ls -t "$repo"/dist/budgetrain-*.tar.gz 2>/dev/null | head -n1 || true)}
 [ -f "$tarball" ] || fail "no bundle in dist/ (run make bundle first)"
 want=$(tar -xzOf "$tarball" --wildcards '*/MANIFEST' | sed -n 's/^torch=//p')
 
-py=${BUNDLE_TEST_PYTHON:-python3}
-py=$(command -v "$py" || true)
-tver=""
-[ -n "$py" ] && tver=$("$py" -c 'import torch; print("BUNDLE_TEST", torch.__version__)' 2>/dev/null | sed -n 's/^BUNDLE_TEST //p' || true)
-if [ -z "$py" ] || [ "${tver%%+*}" != "$want" ]; then
-	say "SKIP: no pip torch $want here (${py:-python3} has torch ${tver:-none}); set BUNDLE_TEST_PYTHON to a python with torch==$want"
-	exit 0
+if [ -n "${BUNDLE_TEST_LIBTORCH:-}" ]; then
+	# A torch folder without its python (torch/lib, torch/include, torch/version.py and the
+	# nvidia/ packages beside it, as pip lays them out): the launcher is given LIBTORCH.
+	tdir=${BUNDLE_TEST_LIBTORCH%/}
+	tver=$(sed -n "s/^__version__ *= *'\([^']*\)'.*/\1/p" "$tdir/version.py" 2>/dev/null || true)
+	[ "${tver%%+*}" = "$want" ] || fail "BUNDLE_TEST_LIBTORCH=$tdir has torch ${tver:-of unknown version}, the bundle wants $want"
+	tlib=$(readlink -f "$tdir/lib")
+	py="" from="LIBTORCH=$tdir"
+else
+	py=${BUNDLE_TEST_PYTHON:-python3}
+	py=$(command -v "$py" || true)
+	tver=""
+	[ -n "$py" ] && tver=$("$py" -c 'import torch; print("BUNDLE_TEST", torch.__version__)' 2>/dev/null | sed -n 's/^BUNDLE_TEST //p' || true)
+	if [ -z "$py" ] || [ "${tver%%+*}" != "$want" ]; then
+		say "SKIP: no pip torch $want here (${py:-python3} has torch ${tver:-none}); set BUNDLE_TEST_PYTHON to a python with torch==$want"
+		exit 0
+	fi
+	tlib=$("$py" -c 'import os, torch; print("BUNDLE_TEST", os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null | sed -n 's/^BUNDLE_TEST //p')
+	tlib=$(readlink -f "$tlib")
+	from=$py
 fi
-tlib=$("$py" -c 'import os, torch; print("BUNDLE_TEST", os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null | sed -n 's/^BUNDLE_TEST //p')
-tlib=$(readlink -f "$tlib")
-start=$(date +%s)
 
 tmp=$(mktemp -d /tmp/budgetrain-relocate.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,26 +57,33 @@ b=$(ls -d "$tmp"/budgetrain-*/)
 b=${b%/}
 mkdir -p "$tmp/data" "$tmp/home" "$tmp/ld" "$tmp/fake"
 cp "$repo"/testdata/fashion-mnist/*.gz "$tmp/data/"
-say "bundle $(basename "$tarball") ($(($(stat -c %s "$tarball") / 1024 / 1024)) MiB) unpacked in $tmp; torch $tver from $py"
+say "bundle $(basename "$tarball") ($(($(stat -c %s "$tarball") / 1024 / 1024)) MiB) unpacked in $tmp; torch $tver from $from"
 
 # The folders the test must not load anything from.
 linked=$(readelf -d "$b/libexec/budgetrain" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
 cache=${BUDGETRAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/budgetrain}
 forbidden=("$cache" "$repo")
-[ -n "$linked" ] && forbidden+=("$linked")
+[ -n "$linked" ] && [ "$(readlink -f "$linked")" != "$tlib" ] && forbidden+=("$linked")
 
 # Where python3 is found: the python's own folder (a virtualenv's bin/ must stay on PATH, a
 # symlink elsewhere would lose the virtualenv).
-pathdir=$(dirname "$py")
-pyenv=()
-[ "$(basename "$py")" = python3 ] || pyenv=(BUDGETRAIN_PYTHON="$py")
+pathdir=/nonexistent pyenv=()
+if [ -n "$py" ]; then
+	pathdir=$(dirname "$py")
+	[ "$(basename "$py")" = python3 ] || pyenv=(BUDGETRAIN_PYTHON="$py")
+else
+	pyenv=(LIBTORCH="$tdir")
+fi
 # As root, each run gets its own mount namespace in which an empty, read-only tmpfs covers the
 # folder the binary was linked against, the project's cache, the repository and Go's root: they
 # are out of reach, as on a machine without them, and nothing outside the test sees a change.
 hide=()
 if [ "$(id -u)" = 0 ] && unshare --mount --propagation private true 2>/dev/null; then
 	goroot=$(command -v go >/dev/null 2>&1 && go env GOROOT || true)
-	for d in "$linked" "$cache" "$repo" "$goroot"; do [ -n "$d" ] && [ -d "$d" ] && hide+=("$d"); done
+	for d in "$linked" "$cache" "$repo" "$goroot"; do
+		# not the torch under test (a LIBTORCH bundle test may use the folder it was built with)
+		[ -n "$d" ] && [ -d "$d" ] && [ "${tlib#"$(readlink -f "$d")"/}" = "$tlib" ] && [ "$(readlink -f "$d")" != "$tlib" ] && hide+=("$d")
+	done
 	say "each run in its own mount namespace, with ${hide[*]} covered by empty folders"
 else
 	say "not root or no unshare: the project's cache stays reachable; the loader log below is the check"
@@ -82,8 +101,7 @@ run() {
 				[ -d "$1" ] && { mount -t tmpfs -o ro,size=4k none "$1" || exit 1; }
 				shift
 			done
-			[ ! -e "$0/libc10.so" ] || { echo "test-bundle: $0 still reachable" >&2; exit 1; }
-			exec "$@"' "${linked:-/nonexistent}" "${#hide[@]}" "${hide[@]}" "${cmd[@]}")
+			exec "$@"' _ "${#hide[@]}" "${hide[@]}" "${cmd[@]}")
 	else
 		(cd "$tmp" && "${cmd[@]}")
 	fi
