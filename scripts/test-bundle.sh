@@ -122,7 +122,7 @@ set -e
 say "torch 9.9.9 refused (exit 3): $msg"
 
 # 4. train and evaluate
-run train train --model resnet8 --epochs 1 --budget 1 --device cpu --set train.batch_size=16 \
+run train train --model resnet8 --epochs 1 --budget 1 --set train.batch_size=16 \
 	--set dataset.dir="$tmp/data" --out "$tmp/run" >"$tmp/train.log" 2>&1 || { cat "$tmp/train.log"; fail "train failed"; }
 grep '^budgetrain bundle:' "$tmp/train.log" | head -n1 | sed 's/^/test-bundle: /'
 grep '^epoch' "$tmp/train.log" | tail -n1 | sed 's/^/  train: /'
