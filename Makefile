@@ -24,8 +24,8 @@ build: deps
 bundle: build
 	@bash scripts/bundle.sh $(BIN)
 
-# Unpacks the newest dist/*-torch2.1.2-* bundle elsewhere and trains and evaluates with only a pip
-# torch 2.1.2 (python3, or BUNDLE_TEST_PYTHON) providing libtorch; skips without one.
+# Unpacks the newest dist/ bundle elsewhere and trains and evaluates with only a pip torch of
+# its version (python3, or BUNDLE_TEST_PYTHON) providing libtorch; SKIP without one.
 test-bundle:
 	@bash scripts/test-bundle.sh
 
