@@ -5,7 +5,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 GO ?= go
 BIN := bin/budgetrain
 
-.PHONY: deps build demo test test-short bench lint clean gpu-check reproduce
+.PHONY: deps build bundle test-bundle demo test test-short bench lint clean gpu-check reproduce
 
 deps:
 	@bash scripts/deps.sh
@@ -17,6 +17,17 @@ GIT_DIRTY := $(shell git status --porcelain -- '*.go' '*.cpp' 'pipeline/sweep/pr
 VCS_LDFLAGS := -X budgetrain/pipeline.buildCommit=$(GIT_COMMIT) -X budgetrain/pipeline.buildDirty=$(GIT_DIRTY)
 build: deps
 	$(GO) build -ldflags '$(VCS_LDFLAGS)' -o $(BIN) ./cmd/budgetrain
+
+# dist/budgetrain-<version>-torch<ver>-<cpu|cuXYZ>-linux-x86_64.tar.gz: the binary built against
+# the libtorch setup uses (LIBTORCH, BUDGETRAIN_CUDA as for build) with a launcher that runs it
+# against the PyTorch installed where it is unpacked (docs/gpu.md#bundle).
+bundle: build
+	@bash scripts/bundle.sh $(BIN)
+
+# Unpacks the newest dist/ bundle elsewhere and trains and evaluates with only a pip torch of
+# its version (python3, or BUNDLE_TEST_PYTHON) providing libtorch; SKIP without one.
+test-bundle:
+	@bash scripts/test-bundle.sh
 
 # The main job: Fashion-MNIST, resnet8, unif-sgd at budget 0.3, standard augmentation; 10
 # epochs with the settings chosen in docs/training.md ("The demo run").
@@ -57,4 +68,4 @@ gpu-check:
 	@bash scripts/gpu-check.sh
 
 clean:
-	rm -rf bin third_party
+	rm -rf bin third_party dist
