@@ -80,7 +80,7 @@ func newRoot() (*cobra.Command, *options) {
 	pf.StringVar(&o.device, "device", d.Device, "auto, cpu or cuda")
 	pf.StringArrayVar(&o.sets, "set", nil, "set a config key, e.g. --set train.lr=0.05 (repeatable)")
 	root.AddCommand(newTrainCommand(o), newExportCommand(o), newEvalCommand(o), newConfigCommand(o), newDataCommand(o))
-	root.AddCommand(newSweepCommand(o), newReportCommand(o))
+	root.AddCommand(newSweepCommand(o), newReportCommand(o), newBenchCommand(o))
 	return root, o
 }
 

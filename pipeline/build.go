@@ -122,6 +122,14 @@ func NewTrainer(cfg Config, log io.Writer) (*Trainer, error) {
 // NewTrainerWith is NewTrainer reporting the decoding of an image folder to progress (nil =
 // no report; cmd draws a bar with it).
 func NewTrainerWith(cfg Config, log io.Writer, progress LoadProgress) (*Trainer, error) {
+	return newTrainer(cfg, log, func() (data.Info, *data.Dataset, *data.Dataset, error) {
+		return LoadDataWith(cfg.Dataset, progress)
+	})
+}
+
+// newTrainer is NewTrainerWith with the data coming from load, called after the config is
+// validated (Bench passes synthetic data of a dataset's shape).
+func newTrainer(cfg Config, log io.Writer, load func() (data.Info, *data.Dataset, *data.Dataset, error)) (*Trainer, error) {
 	if log == nil {
 		log = io.Discard
 	}
@@ -130,7 +138,7 @@ func NewTrainerWith(cfg Config, log io.Writer, progress LoadProgress) (*Trainer,
 	}
 	t := &Trainer{Cfg: cfg, Log: log}
 	var err error
-	if t.Info, t.Train, t.Test, err = LoadDataWith(cfg.Dataset, progress); err != nil {
+	if t.Info, t.Train, t.Test, err = load(); err != nil {
 		return nil, err
 	}
 	tc := cfg.Train

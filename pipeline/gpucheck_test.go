@@ -164,24 +164,12 @@ func deviceConfig(t testing.TB, dev string) Config {
 	return c
 }
 
-// copyWeights gives dst (on any device) the values of every variable of src, BatchNorm's running
-// statistics included. Weights are initialised on a VarStore's own device, so one seed starts
-// differently on the CPU and on CUDA; the check compares devices from the same weights.
+// copyWeights is CopyWeights, failing the test on an error.
 func copyWeights(t testing.TB, dst, src *nn.VarStore) {
 	t.Helper()
-	sv, dv := src.Variables(), dst.Variables()
-	if len(sv) != len(dv) {
-		t.Fatalf("copy weights: %d variables into %d", len(sv), len(dv))
+	if err := CopyWeights(dst, src); err != nil {
+		t.Fatal(err)
 	}
-	ts.NoGrad(func() {
-		for name, s := range sv {
-			d, ok := dv[name]
-			if !ok {
-				t.Fatalf("copy weights: the destination has no %s", name)
-			}
-			d.Copy_(&s)
-		}
-	})
 }
 
 // weightsOf copies every variable of vs to Go, by name.
