@@ -94,6 +94,10 @@ func TestImportBoundaries(t *testing.T) {
 			case strings.HasPrefix(imp, "budgetrain/") && under(f.path, "augment") && !strings.HasSuffix(f.path, "_test.go"):
 				// augment knows no dataset: callers pass the record's numbers in (pipeline.AugmentInfo).
 				t.Errorf("%s imports %s: augment imports nothing of budgetrain", f.path, imp)
+			case under(f.path, "pipeline/runfolder") && !strings.HasSuffix(f.path, "_test.go") &&
+				(strings.HasPrefix(imp, "budgetrain/") || strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") || imp == "C"):
+				// the run-folder format is a leaf: report and sweep read it on any machine
+				t.Errorf("%s imports %s: runfolder imports the standard library only", f.path, imp)
 			case imp == "C" && !under(f.path, "internal/torchx"):
 				t.Errorf("%s uses cgo: only internal/torchx may", f.path)
 			}

@@ -1,36 +1,9 @@
 package runfolder
 
 import (
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 )
-
-// TestLeaf: the package imports only the standard library, so that every reader of run
-// folders (report, sweep) builds without libtorch.
-func TestLeaf(t *testing.T) {
-	files, _ := filepath.Glob("*.go")
-	fset := token.NewFileSet()
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range af.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			if strings.Contains(strings.SplitN(p, "/", 2)[0], ".") || strings.HasPrefix(p, "budgetrain/") || p == "C" {
-				t.Errorf("%s imports %s, want the standard library only", f, p)
-			}
-		}
-	}
-}
 
 func TestProvenanceNames(t *testing.T) {
 	var none Provenance
