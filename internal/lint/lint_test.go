@@ -98,6 +98,11 @@ func TestImportBoundaries(t *testing.T) {
 				(strings.HasPrefix(imp, "budgetrain/") || strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") || imp == "C"):
 				// the run-folder format is a leaf: report and sweep read it on any machine
 				t.Errorf("%s imports %s: runfolder imports the standard library only", f.path, imp)
+			case under(f.path, "pipeline/report") && !strings.HasSuffix(f.path, "_test.go") &&
+				(strings.HasPrefix(imp, "budgetrain/") && imp != "budgetrain/pipeline/runfolder" && imp != "budgetrain/pipeline/data" ||
+					strings.Contains(imp, "gotch") || imp == "C"):
+				// reports are made on any machine: nothing of the trainer or libtorch
+				t.Errorf("%s imports %s: report reads run folders through runfolder and data only", f.path, imp)
 			case imp == "C" && !under(f.path, "internal/torchx"):
 				t.Errorf("%s uses cgo: only internal/torchx may", f.path)
 			}

@@ -3,8 +3,6 @@ package report
 import (
 	"encoding/csv"
 	"errors"
-	"go/parser"
-	"go/token"
 	"image"
 	"image/color"
 	"image/png"
@@ -12,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -535,30 +532,6 @@ func TestWriteEndToEnd(t *testing.T) {
 	}
 	if _, _, err := Write(t.TempDir(), []string{filepath.Join(root, "nope")}, MetricFinal); err == nil {
 		t.Error("missing folder: no error")
-	}
-}
-
-// TestPureGo: the package imports nothing of the trainer or gotch, so that it builds without
-// libtorch; of budgetrain only the run-folder format (runfolder, a leaf package checked by its
-// own TestLeaf) and the dataset records (pipeline/data, pure Go by internal/lint's
-// TestImportBoundaries) for titles and the paper's datasets.
-func TestPureGo(t *testing.T) {
-	files, _ := filepath.Glob("*.go")
-	fset := token.NewFileSet()
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range af.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			if strings.HasPrefix(p, "budgetrain/") && p != "budgetrain/pipeline/runfolder" && p != "budgetrain/pipeline/data" || strings.Contains(p, "gotch") || p == "C" {
-				t.Errorf("%s imports %s", f, p)
-			}
-		}
 	}
 }
 
