@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"budgetrain/internal/torchx"
 	"budgetrain/pipeline/runfolder"
@@ -19,9 +20,10 @@ type Provenance = runfolder.Provenance
 // own VCS stamping misses (a git worktree, GOFLAGS=-buildvcs=false).
 var buildCommit, buildDirty string
 
-// currentProvenance reads the provenance of this process training on device.
-func currentProvenance(device string) Provenance {
-	p := Provenance{GoVersion: runtime.Version(), Libtorch: torchx.TorchVersion(), Device: device, Threads: torchx.NumThreads()}
+// processProvenance is what a process's provenance does not change within it: build, Go,
+// libtorch and CPU model, read once (every checkpoint records the provenance).
+var processProvenance = sync.OnceValue(func() Provenance {
+	p := Provenance{GoVersion: runtime.Version(), Libtorch: torchx.TorchVersion()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			switch s.Key {
@@ -41,6 +43,14 @@ func currentProvenance(device string) Provenance {
 	if p.CPU == "" {
 		p.CPU = runtime.GOARCH
 	}
+	return p
+})
+
+// currentProvenance is the provenance of this process training on device with its current
+// libtorch thread count.
+func currentProvenance(device string) Provenance {
+	p := processProvenance()
+	p.Device, p.Threads = device, torchx.NumThreads()
 	return p
 }
 
