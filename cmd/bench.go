@@ -50,7 +50,7 @@ scripts/bench-reference.py times the same model with PyTorch (docs/gpu.md).`,
 	}
 	f := c.Flags()
 	f.StringVar(&b.Model, "model", d.Model, "architecture (a models registry name)")
-	f.StringVar(&b.Precision, "precision", d.Precision, "numeric precision: "+strings.Join(pipeline.Precisions, ", ")+" (bf16 is not implemented yet)")
+	f.StringVar(&b.Precision, "precision", d.Precision, "precision of the training step: "+strings.Join(pipeline.Precisions, ", ")+" (train.precision; evaluation is fp32)")
 	f.StringVar(&b.Dataset, "dataset", d.Dataset, "dataset whose image shape and classes the random data takes")
 	f.IntVar(&b.Batch, "batch", d.Batch, "images per batch")
 	f.IntVar(&b.Warmup, "warmup", d.Warmup, "untimed batches before each part's timed ones")

@@ -69,7 +69,6 @@ func TestBenchRefusesBadSettings(t *testing.T) {
 		want []string
 	}{
 		{"unknown model", []string{"--model", "resnet9"}, []string{`model ("resnet9") is unknown`, "resnet18"}},
-		{"bf16", []string{"--precision", "bf16"}, []string{`precision ("bf16") is not implemented yet`, "fp32"}},
 		{"unknown precision", []string{"--precision", "fp8"}, []string{`precision ("fp8") is unknown`}},
 		{"all at once", []string{"--model", "x", "--precision", "y", "--batch", "0", "--iters", "0"}, []string{"model (", "precision (", "batch (0)", "iters (0)"}},
 		{"image folder", []string{"--dataset", "imagefolder"}, []string{"no fixed shape"}},

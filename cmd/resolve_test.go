@@ -97,6 +97,7 @@ func keyCases(dir string) map[string]keyCase {
 		"train.eval_batch_size":  {val: 32},
 		"train.eval_every":       {val: 2},
 		"train.checkpoint_every": {val: 2},
+		"train.precision":        {val: "bf16", check: is("precision", func(tr *pipeline.Trainer) any { return tr.Cfg.Train.Precision }, "bf16")},
 		"cuda.tf32":              {val: true, check: is("TF32 flags", func(*pipeline.Trainer) any { b, d, _ := torchx.AllowTF32(); return [2]bool{b, d} }, [2]bool{true, true})},
 		"cuda.cudnn_benchmark":   {val: false, check: is("cuDNN benchmark", func(*pipeline.Trainer) any { b, _, _ := torchx.CuDNN(); return b }, false)},
 		"cuda.deterministic":     {val: true, check: is("cuDNN deterministic", func(*pipeline.Trainer) any { _, d, _ := torchx.CuDNN(); return d }, true)},

@@ -77,6 +77,12 @@ func (g *Graph) convBN(c *convBN, in string) string {
 		g.Param(c.bnName+".running_mean"), g.Param(c.bnName+".running_var"), bnEps)
 }
 
+// Every ReLU here is out of place (MustRelu(true): a new tensor, the input dropped), as
+// F.relu in PyTorch's models: libtorch runs relu_ through the threshold kernel, which reads its
+// input twice, and the out-of-place relu through clamp_min. Measured on resnet8 training
+// (batch 128, 2 threads, three runs of each in one command): 1,735–1,814 img/s against
+// 1,578–1,639 in place.
+
 // pathName is the dotted prefix of the variables created under p ("layer1.0.conv1").
 func pathName(p *nn.Path) string { return strings.Join(p.Paths(), ".") }
 

@@ -107,6 +107,9 @@ func newPreActResNet(p *nn.Path, in, classes int64, spec preactSpec) *PreActResN
 	return m
 }
 
+// ChannelsLast reports whether the network runs channels-last (every stage 8 channels or wider).
+func (m *PreActResNet) ChannelsLast() bool { return m.nhwc }
+
 // ForwardT maps an NCHW batch of normalised images to logits [N, classes]. The input is kept;
 // the result is owned by the caller.
 func (m *PreActResNet) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
@@ -121,7 +124,7 @@ func (m *PreActResNet) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	}
 	a := m.bn.bn.ForwardT(out, train)
 	out.MustDrop()
-	a.MustRelu_()
+	a = a.MustRelu(true)
 	pooled := a.MustAdaptiveAvgPool2d([]int64{1, 1}, true)
 	flat := pooled.MustFlatten(1, -1, true)
 	logits := m.fc.ForwardT(flat, train)
@@ -144,7 +147,7 @@ func (m *PreActResNet) ExportONNX(g *Graph, in string) string {
 // forwardT returns the block's output; x is not dropped.
 func (b *preactBlock) forwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	a := b.bn1.bn.ForwardT(x, train)
-	a.MustRelu_()
+	a = a.MustRelu(true)
 	h := b.conv1.conv.ForwardT(a, train)
 	var short *ts.Tensor
 	if b.shortcut != nil {
@@ -153,7 +156,7 @@ func (b *preactBlock) forwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	a.MustDrop()
 	h2 := b.bn2.bn.ForwardT(h, train)
 	h.MustDrop()
-	h2.MustRelu_()
+	h2 = h2.MustRelu(true)
 	y := b.conv2.conv.ForwardT(h2, train)
 	h2.MustDrop()
 	if short == nil {

@@ -24,6 +24,16 @@ type Model interface {
 	ExportONNX(g *Graph, in string) string
 }
 
+// ChannelsLaster is implemented by models that compute in the channels-last (NHWC) layout.
+// Their 4-d weights should be made channels-last after building (pipeline.NewModel does, with
+// torchx.ChannelsLast), as PyTorch's model.to(memory_format=torch.channels_last) does: the
+// convolutions then produce channels-last activations from the first layer on, and neither
+// activations nor weights are reordered on the way (see channelsLast for why narrow networks
+// stay NCHW).
+type ChannelsLaster interface {
+	ChannelsLast() bool
+}
+
 // Constructor builds a model's variables under p.
 type Constructor func(p *nn.Path, s Spec) (Model, error)
 

@@ -68,6 +68,9 @@ func newResNet(p *nn.Path, in, classes int64, spec resnetSpec) *ResNet {
 	return m
 }
 
+// ChannelsLast reports whether the network runs channels-last (every stage 8 channels or wider).
+func (m *ResNet) ChannelsLast() bool { return m.nhwc }
+
 // ForwardT maps an NCHW batch of normalised images to logits [N, classes]. The input is kept;
 // the result is owned by the caller.
 func (m *ResNet) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
@@ -75,7 +78,7 @@ func (m *ResNet) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	if m.nhwc {
 		out = channelsLast(out)
 	}
-	out.MustRelu_()
+	out = out.MustRelu(true)
 	for _, b := range m.blocks {
 		next := b.forwardT(out, train)
 		out.MustDrop()
@@ -120,7 +123,7 @@ const minNHWCChannels = 8
 
 func (b *basicBlock) forwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	h := b.c1.forwardT(x, train)
-	h.MustRelu_()
+	h = h.MustRelu(true)
 	y := b.c2.forwardT(h, train)
 	h.MustDrop()
 	var out *ts.Tensor
@@ -131,7 +134,7 @@ func (b *basicBlock) forwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	} else {
 		out = y.MustAdd(x, true)
 	}
-	out.MustRelu_()
+	out = out.MustRelu(true)
 	return out
 }
 

@@ -21,9 +21,9 @@ import (
 	ts "github.com/sugarme/gotch/ts"
 )
 
-// Precisions lists the precisions Bench accepts. bf16 (autocast on CUDA) is planned (issue 15
-// part 2) and refused until the training step implements it.
-var Precisions = []string{"fp32"}
+// Precisions lists the precisions Bench accepts, train.precision's values: the training step
+// runs in that precision (evaluation is float32 whatever it is).
+var Precisions = []string{"fp32", "bf16"}
 
 // BenchConfig is what Bench times: a model on a device and precision, at a batch size, on
 // random images of a dataset's shape (its record's H, W, C and classes; no files are read).
@@ -56,10 +56,7 @@ func (c BenchConfig) Problems() []string {
 	default:
 		bad("device (%q) must be auto, cpu or cuda", c.Device)
 	}
-	switch {
-	case c.Precision == "bf16":
-		bad("precision (%q) is not implemented yet (accepted: %s)", c.Precision, strings.Join(Precisions, ", "))
-	case !slices.Contains(Precisions, c.Precision):
+	if !slices.Contains(Precisions, c.Precision) {
 		bad("precision (%q) is unknown (accepted: %s)", c.Precision, strings.Join(Precisions, ", "))
 	}
 	if info, err := data.Lookup(c.Dataset); err != nil {
@@ -181,6 +178,7 @@ func Bench(c BenchConfig) (BenchResult, error) {
 	cfg.Name, cfg.Seed, cfg.Device, cfg.Threads = "bench", c.Seed, c.Device, c.Threads
 	cfg.Dataset.Name, cfg.Model.Name = c.Dataset, c.Model
 	cfg.Train.BatchSize, cfg.Train.EvalBatchSize, cfg.Train.Budget = c.Batch, c.Batch, 1
+	cfg.Train.Precision = c.Precision
 	cfg.Train.Epochs = (c.Warmup+c.Iters)/benchStepsPerEpoch + 2
 	t, err := newTrainer(cfg, nil, func() (data.Info, *data.Dataset, *data.Dataset, error) {
 		rng := rand.New(rand.NewPCG(c.Seed, streamBench))
@@ -304,19 +302,19 @@ func (t *Trainer) agreement() (float64, error) {
 	if err := CopyWeights(vs, t.VS); err != nil {
 		return 0, err
 	}
-	logits := func(m models.Model, to func(*ts.Tensor) *ts.Tensor) []float32 {
+	logits := func(m models.Model, to imagesTo) []float32 {
 		var out []float32
 		forEachLogits(m, t.Info, t.Test, t.Test.N, t.Test.N, to, func(_, _ int, l []float32) { out = slices.Clone(l) })
 		return out
 	}
-	dev := logits(t.Model, t.toDevice)
-	cpu := logits(m, func(x *ts.Tensor) *ts.Tensor { return x })
+	dev := logits(t.Model, t.up.images)
+	cpu := logits(m, cpuImages)
 	return maxRelDiff(dev, cpu), nil
 }
 
 // CopyWeights gives dst (on any device) the values of every variable of src, BatchNorm's running
-// statistics included; both must hold the same model. Weights are initialised on a VarStore's own
-// device, so one seed starts differently on the CPU and on CUDA: comparing devices needs a copy.
+// statistics included; both must hold the same model. Comparing devices from the same weights
+// after training, or two models built apart, needs this copy.
 func CopyWeights(dst, src *nn.VarStore) error {
 	sv, dv := src.Variables(), dst.Variables()
 	if len(sv) != len(dv) {

@@ -159,6 +159,7 @@ func newTrainer(cfg Config, log io.Writer, load func() (data.Info, *data.Dataset
 		fmt.Fprintln(t.Log, note)
 	}
 	t.threads = threads
+	t.up = newUploader(t.Device)
 	torchx.SetNumThreads(threads)
 	if err := torchx.SetAllowTF32(cfg.CUDA.TF32, cfg.CUDA.TF32); err != nil {
 		return nil, fmt.Errorf("cuda.tf32: %w", err)
@@ -230,6 +231,50 @@ func trainable(vs *nn.VarStore) ([]string, []*ts.Tensor) {
 }
 
 // NewModel builds the configured model for a dataset (its channels and classes) under vs.
+//
+// The weights come from libtorch's CPU generator whatever vs's device: on a GPU the model is
+// also built on the CPU and its variables are copied to the device, so that one seed starts
+// training from the same weights on every device (initialising on the device would draw from
+// the GPU's generator). A model that computes channels-last (models.ChannelsLaster) gets its 4-d
+// weights in that layout, as PyTorch's model.to(memory_format=torch.channels_last).
 func NewModel(vs *nn.VarStore, c Config, info data.Info) (models.Model, error) {
-	return models.New(c.Model.Name, vs.Root(), models.Spec{InChannels: int64(info.C), NumClasses: int64(len(info.Classes))})
+	spec := models.Spec{InChannels: int64(info.C), NumClasses: int64(len(info.Classes))}
+	m, err := models.New(c.Model.Name, vs.Root(), spec)
+	if err != nil {
+		return nil, err
+	}
+	if vs.Device().IsCuda() {
+		if err := initOnCPU(vs, c.Model.Name, spec); err != nil {
+			return nil, fmt.Errorf("model %s: initialise on the CPU: %w", c.Model.Name, err)
+		}
+	}
+	if cl, ok := m.(models.ChannelsLaster); ok && cl.ChannelsLast() {
+		if err := torchx.ChannelsLast(weights4D(vs)); err != nil {
+			return nil, fmt.Errorf("model %s: channels-last weights: %w", c.Model.Name, err)
+		}
+	}
+	return m, nil
+}
+
+// initOnCPU builds the named model a second time in a CPU store, drawing its initial values
+// from libtorch's CPU generator exactly as a CPU run would, copies every variable into vs (same
+// names and shapes) and frees the CPU copy.
+func initOnCPU(vs *nn.VarStore, name string, spec models.Spec) error {
+	cpu := nn.NewVarStore(gotch.CPU)
+	defer cpu.Destroy()
+	if _, err := models.New(name, cpu.Root(), spec); err != nil {
+		return err
+	}
+	return CopyWeights(vs, cpu)
+}
+
+// weights4D returns the 4-d variables of vs (convolution weights), sharing the live tensors.
+func weights4D(vs *nn.VarStore) []*ts.Tensor {
+	var out []*ts.Tensor
+	for _, v := range vs.Variables() {
+		if v.Dim() == 4 {
+			out = append(out, &v)
+		}
+	}
+	return out
 }

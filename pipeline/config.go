@@ -91,6 +91,9 @@ type TrainConfig struct {
 	// CheckpointEvery saves a checkpoint every n epochs (and always after the last); a resumed
 	// run redoes the epochs since the last one, exactly.
 	CheckpointEvery int    `mapstructure:"checkpoint_every" yaml:"checkpoint_every"`
+	// Precision of the training forward pass: fp32, or bf16 (automatic mixed precision in
+	// bfloat16, torch.autocast; weights, gradients, the optimizer and evaluation stay float32).
+	Precision       string `mapstructure:"precision" yaml:"precision"`
 	EvalBackend     string `mapstructure:"eval_backend" yaml:"eval_backend"`   // onnx, torch or both
 	EvalAsync       bool   `mapstructure:"eval_async" yaml:"eval_async"`       // run onnxruntime evaluation in the background during the next epoch
 	Workers         int    `mapstructure:"workers" yaml:"workers"`             // goroutines preparing batches (>= 1)
@@ -134,6 +137,7 @@ func DefaultConfig() Config {
 			EvalEvery:       1,
 			CheckpointEvery: 1,
 			EvalBackend:     "onnx",
+			Precision:       "fp32",
 			Workers:         2,
 			Prefetch:        4,
 			Credit:          "share",
@@ -252,6 +256,11 @@ func (c Config) Problems() []string {
 	}
 	if t.EvalEvery <= 0 {
 		bad("train.eval_every (%d) must be > 0", t.EvalEvery)
+	}
+	switch t.Precision {
+	case "fp32", "bf16":
+	default:
+		bad("train.precision (%q) must be fp32 or bf16", t.Precision)
 	}
 	switch t.EvalBackend {
 	case "onnx", "torch", "both":

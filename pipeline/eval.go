@@ -17,11 +17,11 @@ import (
 // EvalTorch returns the top-1 accuracy of the model on d with libtorch, in evaluation mode
 // (BatchNorm running statistics) and without gradients.
 func (t *Trainer) EvalTorch(d *data.Dataset) float64 {
-	return EvalTorch(t.Model, t.Info, d, t.Cfg.Train.EvalBatchSize, t.toDevice)
+	return EvalTorch(t.Model, t.Info, d, t.Cfg.Train.EvalBatchSize, t.up.images)
 }
 
 // EvalTorch scores m on d in batches of bs.
-func EvalTorch(m models.Model, info data.Info, d *data.Dataset, bs int, to func(*ts.Tensor) *ts.Tensor) float64 {
+func EvalTorch(m models.Model, info data.Info, d *data.Dataset, bs int, to imagesTo) float64 {
 	classes := len(info.Classes)
 	correct := 0
 	forEachLogits(m, info, d, d.N, bs, to, func(s, n int, out []float32) {
@@ -36,7 +36,7 @@ func EvalTorch(m models.Model, info data.Info, d *data.Dataset, bs int, to func(
 
 // forEachLogits runs the first limit images of d through m in evaluation mode without
 // gradients, in batches of bs, and hands fn each batch's start, size and logits.
-func forEachLogits(m models.Model, info data.Info, d *data.Dataset, limit, bs int, to func(*ts.Tensor) *ts.Tensor, fn func(s, n int, out []float32)) {
+func forEachLogits(m models.Model, info data.Info, d *data.Dataset, limit, bs int, to imagesTo, fn func(s, n int, out []float32)) {
 	classes := len(info.Classes)
 	per := d.C * d.H * d.W
 	x := make([]float32, bs*per)
@@ -49,7 +49,7 @@ func forEachLogits(m models.Model, info data.Info, d *data.Dataset, limit, bs in
 			augment.Normalize(&img, info.Mean, info.Std, x[i*per:(i+1)*per])
 		}
 		ts.NoGrad(func() {
-			xt := to(ts.MustOfSlice(x[:n*per]).MustView([]int64{int64(n), int64(d.C), int64(d.H), int64(d.W)}, true))
+			xt := to(x, n, d.C, d.H, d.W)
 			logits := m.ForwardT(xt, false)
 			logits.MustCopyData(out[:n*classes], uint(n*classes))
 			xt.MustDrop()
@@ -63,7 +63,7 @@ func forEachLogits(m models.Model, info data.Info, d *data.Dataset, limit, bs in
 // test set are all finite: weights can be finite and still so large that every output overflows.
 func (t *Trainer) finiteLogits() bool {
 	ok := true
-	forEachLogits(t.Model, t.Info, t.Test, min(t.Test.N, 64), 64, t.toDevice, func(_, _ int, out []float32) {
+	forEachLogits(t.Model, t.Info, t.Test, min(t.Test.N, 64), 64, t.up.images, func(_, _ int, out []float32) {
 		for _, v := range out {
 			if !finite(float64(v)) {
 				ok = false

@@ -164,14 +164,6 @@ func deviceConfig(t testing.TB, dev string) Config {
 	return c
 }
 
-// copyWeights is CopyWeights, failing the test on an error.
-func copyWeights(t testing.TB, dst, src *nn.VarStore) {
-	t.Helper()
-	if err := CopyWeights(dst, src); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // weightsOf copies every variable of vs to Go, by name.
 func weightsOf(vs *nn.VarStore) map[string][]float32 {
 	out := map[string][]float32{}
@@ -221,7 +213,7 @@ func checkWeights(t testing.TB, tol tolerance, what string, got, want map[string
 // testLogits returns the evaluation-mode logits of the whole test set.
 func testLogits(tr *Trainer) []float32 {
 	var all []float32
-	forEachLogits(tr.Model, tr.Info, tr.Test, tr.Test.N, 16, tr.toDevice, func(_, _ int, out []float32) { all = append(all, out...) })
+	forEachLogits(tr.Model, tr.Info, tr.Test, tr.Test.N, 16, tr.up.images, func(_, _ int, out []float32) { all = append(all, out...) })
 	return all
 }
 
@@ -268,8 +260,9 @@ func recordRun(t *testing.T, tr *Trainer) runRecord {
 	return r
 }
 
-// devicePair builds c's trainer on the CPU and on dev (run folders of their own), the latter with
-// the CPU one's initial weights.
+// devicePair builds c's trainer on the CPU and on dev (run folders of their own) and checks that
+// the seed gave both the same initial weights, bit for bit (NewModel initialises on the CPU and
+// copies to the device).
 func devicePair(t *testing.T, c Config, dev string) (cpu, device *Trainer) {
 	t.Helper()
 	c.Device = "cpu"
@@ -283,7 +276,7 @@ func devicePair(t *testing.T, c Config, dev string) (cpu, device *Trainer) {
 	if device.Device.IsCuda() != (dev == "cuda") {
 		t.Fatalf("device %s gave %v", dev, device.Device)
 	}
-	copyWeights(t, device.VS, cpu.VS)
+	checkWeights(t, tolerance{}, "initial weights on "+dev+" against the CPU from one seed", weightsOf(device.VS), weightsOf(cpu.VS))
 	return cpu, device
 }
 
@@ -395,6 +388,57 @@ func TestGPUCheckMethodsMatchCPU(t *testing.T) {
 			compareRuns(t, deviceTolerance(dev), recordRun(t, device), want)
 		})
 	}
+}
+
+// bf16Tolerance is the agreement demanded of a train.precision bf16 run on dev with the same
+// run on the CPU: exact for the stand-in; on CUDA, cuDNN's and oneDNN's bfloat16 kernels round
+// differently (bfloat16 keeps 8 significant bits, relative steps of 4e-3), so 5e-2 relative.
+// (Reasoned, not measured on a GPU here.)
+func bf16Tolerance(dev string) tolerance {
+	if dev == "cpu" {
+		return tolerance{}
+	}
+	return tolerance{rel: 5e-2}
+}
+
+// TestGPUCheckBF16: train.precision bf16 (autocast) trains on the device as on the CPU from the
+// same weights (every step's loss, the final weights); it really computes in bfloat16 (its
+// losses are not fp32's, though within 5% of them at the first step); autocast is off again
+// after every step; weights stay float32 and the run exports an ONNX model that onnxruntime
+// evaluates.
+func TestGPUCheckBF16(t *testing.T) {
+	dev := gpuCheckDevice(t)
+	c := deviceConfig(t, dev)
+	c.Train.Precision = "bf16"
+	c.Train.EvalBackend = "both"
+	cpu, device := devicePair(t, c, dev)
+	want := recordRun(t, cpu)
+	got := recordRun(t, device)
+	tol := bf16Tolerance(dev)
+	tol.check(t, "bf16 training loss of every step", got.losses, want.losses)
+	checkWeights(t, tol, "bf16 weights after the run", got.weights, want.weights)
+	for _, tr := range []*Trainer{cpu, device} {
+		if torchx.AutocastEnabled(tr.Device) {
+			t.Errorf("autocast is still on for %s after the run", deviceName(tr.Device))
+		}
+		for name, v := range tr.VS.Variables() {
+			if k := v.DType(); k != gotch.Float {
+				t.Errorf("%s: %s is %v after a bf16 run, want float32", deviceName(tr.Device), name, k)
+			}
+		}
+	}
+	if got.sum.ONNX == "" || got.sum.ONNXTestAcc <= 0 {
+		t.Errorf("a bf16 run exported %q with onnxruntime accuracy %g; want a model and its accuracy", got.sum.ONNX, got.sum.ONNXTestAcc)
+	}
+
+	f := c
+	f.Train.Precision, f.Device, f.Out = "fp32", "cpu", t.TempDir()
+	f.Train.LogSelection = ""
+	fp32 := recordRun(t, newTestTrainer(t, f))
+	if slices.Equal(fp32.losses, want.losses) {
+		t.Error("bf16 and fp32 runs have identical losses: autocast did not take effect")
+	}
+	tolerance{rel: 5e-2}.check(t, "first step's loss, bf16 against fp32", want.losses[:1], fp32.losses[:1])
 }
 
 // TestGPUCheckResume: a run on the device interrupted after its first epoch and resumed on the

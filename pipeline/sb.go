@@ -72,7 +72,7 @@ func (t *Trainer) selectionLosses(b *Batch) []float32 {
 	classes := len(t.Info.Classes)
 	out := t.logitsBuf(b.N * classes)
 	ts.NoGrad(func() {
-		x := t.toDevice(ts.MustOfSlice(b.X).MustView([]int64{int64(b.N), int64(b.C), int64(b.H), int64(b.W)}, true))
+		x := t.up.images(b.X, b.N, b.C, b.H, b.W)
 		logits := t.Model.ForwardT(x, false)
 		logits.MustCopyData(out, uint(len(out)))
 		x.MustDrop()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"budgetrain/internal/torchx"
 	"budgetrain/sampler"
 
 	"github.com/sugarme/gotch"
@@ -26,10 +27,16 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 	lr := t.Sched.At(t.state.Step)
 
 	labels, weights := lossWeights(b, isw)
-	x := t.toDevice(ts.MustOfSlice(b.X).MustView([]int64{int64(n), int64(b.C), int64(b.H), int64(b.W)}, true))
-	lab := t.toDevice(ts.MustOfSlice(labels).MustView([]int64{int64(n), int64(parts)}, true))
-	wt := t.toDevice(ts.MustOfSlice(weights).MustView([]int64{int64(n), int64(parts)}, true))
+	x := t.up.images(b.X, n, b.C, b.H, b.W)
+	lab := put(t.up, gotch.Int64, labels, int64(n), int64(parts))
+	wt := put(t.up, gotch.Float, weights, int64(n), int64(parts))
 
+	bf16 := t.Cfg.Train.Precision == "bf16"
+	if bf16 {
+		if err := torchx.AutocastBF16(true, t.Device); err != nil {
+			return fmt.Errorf("step %d: train.precision bf16: %w", t.state.Step+1, err)
+		}
+	}
 	logits := t.Model.ForwardT(x, true)
 	lsm := logits.MustLogSoftmax(1, gotch.Float, false)
 	picked := lsm.MustGather(1, lab, false, false)
@@ -38,6 +45,14 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 		loss = smoothLoss(loss, lsm, wt, eps)
 	}
 	lsm.MustDrop()
+	if bf16 {
+		// Autocast ends with the loss, as torch.autocast around forward and loss; backward
+		// follows the graph's dtypes. The logits (bfloat16) come back as float32.
+		if err := torchx.AutocastBF16(false, t.Device); err != nil {
+			return fmt.Errorf("step %d: train.precision bf16: %w", t.state.Step+1, err)
+		}
+		logits = logits.MustTotype(gotch.Float, true)
+	}
 	err := t.Opt.ZeroGrad()
 	if err == nil {
 		loss.MustBackward()
@@ -124,13 +139,6 @@ func smoothLoss(ce, lsm, wt *ts.Tensor, eps float64) *ts.Tensor {
 	out := ce.MustMulScalar(a, true).MustAdd(ub, true)
 	ub.MustDrop()
 	return out
-}
-
-func (t *Trainer) toDevice(x *ts.Tensor) *ts.Tensor {
-	if t.Device.IsCuda() {
-		return x.MustTo(t.Device, true)
-	}
-	return x
 }
 
 func (t *Trainer) logitsBuf(n int) []float32 {

@@ -45,6 +45,7 @@ type Trainer struct {
 	paramNames []string    // trainable variables in the optimizer's order (sorted)
 	final      *finalAcc   // accuracies of the exported final model, once evaluated
 	events     *events     // the TensorBoard events file, while Run runs (nil when off)
+	up         *uploader   // host batches to the device
 }
 
 // State is the progress of a run, as seen by hooks.
@@ -88,6 +89,9 @@ func deviceName(d gotch.Device) string {
 
 // Close frees the model and optimizer.
 func (t *Trainer) Close() {
+	if t.up != nil {
+		t.up.close()
+	}
 	if t.Opt != nil {
 		t.Opt.Close()
 	}

@@ -27,6 +27,12 @@ var runtimeEnv = []struct{ key, value string }{
 	// whenever another process held a core (resnet8, batch 128: 49 vs 303 img/s). Measured
 	// trade-off in docs/training.md ("OpenMP wait policy").
 	{"OMP_WAIT_POLICY", "PASSIVE"},
+	// ...but a worker that has just finished spins 10,000 rounds before it sleeps, so the
+	// next of a step's many short parallel regions finds it awake: resnet8 training at 2
+	// threads went from 1,347–1,366 to 1,626–1,680 img/s on an idle machine, and from 766 to 666
+	// with another process holding a core (docs/training.md, "OpenMP wait policy"). An explicit
+	// GOMP_SPINCOUNT overrides the passive policy's zero.
+	{"GOMP_SPINCOUNT", "10000"},
 	// Two malloc arenas. glibc gives every thread that allocates its own arena (up to 8 per
 	// core), and freed memory stays fragmented in each; background onnxruntime evaluations run
 	// on whichever thread Go picks, so resident memory crept up (8 epochs of 23 steps with

@@ -3,6 +3,7 @@ package torchx
 /*
 #include <stdlib.h>
 #include <stddef.h>
+#include <stdint.h>
 typedef void *tensor;
 char *get_and_reset_last_err();
 int   bt_save_multi_buf(tensor *tensors, char **names, int n, char **out, size_t *outlen);
@@ -17,6 +18,15 @@ void  bt_set_allow_tf32(int cublas, int cudnn);
 void  bt_allow_tf32(int *out);
 void  bt_set_cudnn(int benchmark, int deterministic);
 void  bt_cudnn(int *out);
+void  bt_channels_last_(tensor *ts, int n);
+int   bt_is_channels_last(tensor t);
+tensor bt_host_empty(int64_t *sizes, int ndim, int dtype, int pinned);
+void  bt_copy_from_host(tensor dst, const void *src, size_t nbytes);
+int   bt_is_pinned(tensor t);
+tensor bt_to_device(tensor t, int device, int non_blocking);
+void  bt_copy_(tensor dst, tensor src, int non_blocking);
+void  bt_autocast_bf16(int enable, int cuda);
+int   bt_autocast_enabled(int cuda);
 */
 import "C"
 
@@ -24,6 +34,7 @@ import (
 	"errors"
 	"unsafe"
 
+	"github.com/sugarme/gotch"
 	lib "github.com/sugarme/gotch/libtch"
 	ts "github.com/sugarme/gotch/ts"
 )
@@ -213,4 +224,84 @@ func (o *SGD) Close() {
 		C.bt_sgd_free(o.h)
 		o.h = nil
 	}
+}
+
+// ChannelsLast makes every 4-d tensor of tt (convolution weights) channels-last in place, keeping
+// each variable's identity: PyTorch's module.to(memory_format=torch.channels_last). Values do not
+// change; oneDNN and cuDNN then run the network channels-last from its first convolution.
+func ChannelsLast(tt []*ts.Tensor) error {
+	if len(tt) == 0 {
+		return nil
+	}
+	ct := cTensors(tt)
+	defer C.free(unsafe.Pointer(ct))
+	C.bt_channels_last_(ct, C.int(len(tt)))
+	return lastErr()
+}
+
+// IsChannelsLast reports whether t is contiguous in the channels-last layout.
+func IsChannelsLast(t *ts.Tensor) bool {
+	return C.bt_is_channels_last(C.tensor(t.Ctensor())) == 1
+}
+
+// HostEmpty returns a new contiguous CPU tensor of the shape and dtype, uninitialised, in
+// page-locked memory when pinned is true and libtorch has CUDA (ordinary memory otherwise). Fill
+// it with CopyFromHost; upload it with ToDevice.
+func HostEmpty(shape []int64, dtype gotch.DType, pinned bool) (*ts.Tensor, error) {
+	if len(shape) == 0 {
+		return nil, errors.New("torchx: HostEmpty: empty shape")
+	}
+	c := C.bt_host_empty((*C.int64_t)(unsafe.Pointer(&shape[0])), C.int(len(shape)), C.int(dtype.CInt()), cbool(pinned))
+	if err := lastErr(); err != nil {
+		return nil, err
+	}
+	return ts.New(lib.Ctensor(unsafe.Pointer(c))), nil
+}
+
+// CopyFromHost copies the elements of src, a slice of float32, int64 or uint8 whose byte size
+// equals dst's, into dst (a contiguous CPU tensor): one memcpy, where gotch's OfSlice encodes
+// element by element (encoding/binary) and then copies.
+func CopyFromHost[E float32 | int64 | uint8](dst *ts.Tensor, src []E) error {
+	if len(src) == 0 {
+		return errors.New("torchx: CopyFromHost: empty slice")
+	}
+	n := uintptr(len(src)) * unsafe.Sizeof(src[0])
+	C.bt_copy_from_host(C.tensor(dst.Ctensor()), unsafe.Pointer(&src[0]), C.size_t(n))
+	return lastErr()
+}
+
+// IsPinned reports whether the CPU tensor t is in page-locked memory.
+func IsPinned(t *ts.Tensor) bool { return C.bt_is_pinned(C.tensor(t.Ctensor())) == 1 }
+
+// ToDevice returns t on dev, a new tensor (a new handle to t itself when it is there already).
+// With nonBlocking the copy does not wait for the device: from (to) pinned host memory it is
+// asynchronous, so the host memory must stay untouched until the device has used it.
+func ToDevice(t *ts.Tensor, dev gotch.Device, nonBlocking bool) (*ts.Tensor, error) {
+	c := C.bt_to_device(C.tensor(t.Ctensor()), C.int(dev.CInt()), cbool(nonBlocking))
+	if err := lastErr(); err != nil {
+		return nil, err
+	}
+	return ts.New(lib.Ctensor(unsafe.Pointer(c))), nil
+}
+
+// Copy copies src into dst (same shape, any devices); with nonBlocking it does not wait for
+// the device where the copy can be asynchronous.
+func Copy(dst, src *ts.Tensor, nonBlocking bool) error {
+	C.bt_copy_(C.tensor(dst.Ctensor()), C.tensor(src.Ctensor()), cbool(nonBlocking))
+	return lastErr()
+}
+
+// AutocastBF16 enters (enable true) or leaves automatic mixed precision in bfloat16 for dev's
+// type (CUDA or the CPU) on this OS thread, as torch.autocast(device_type, dtype=torch.bfloat16)
+// around a forward pass: convolutions and matrix products run in bfloat16, softmax and losses in
+// float32, the weights stay float32. Calls must pair; leaving the outermost region clears
+// autocast's cache of bfloat16 weight copies.
+func AutocastBF16(enable bool, dev gotch.Device) error {
+	C.bt_autocast_bf16(cbool(enable), cbool(dev.IsCuda()))
+	return lastErr()
+}
+
+// AutocastEnabled reports whether autocast is on for dev's type on this OS thread.
+func AutocastEnabled(dev gotch.Device) bool {
+	return C.bt_autocast_enabled(cbool(dev.IsCuda())) == 1
 }

@@ -119,6 +119,82 @@ func TestSGDMatchesLibtorch(t *testing.T) {
 	}
 }
 
+// TestSGDParameterJoiningLater: the update runs on all parameters at once (the _foreach ops);
+// a parameter without a gradient is skipped and gets its momentum buffer at the first step that
+// gives it one, while the others' buffers are already running, bit-identically to libtorch's
+// per-parameter torch::optim::SGD.
+func TestSGDParameterJoiningLater(t *testing.T) {
+	lockGrad(t)
+	build := func() (*nn.VarStore, *nn.Linear, *nn.Linear) {
+		ManualSeed(11)
+		vs := nn.NewVarStore(gotch.CPU)
+		cfg := &nn.LinearConfig{WsInit: nn.NewUniformInit(-0.5, 0.5), BsInit: nn.NewUniformInit(-0.5, 0.5), Bias: true}
+		return vs, nn.NewLinear(vs.Root().Sub("a"), 4, 4, cfg), nn.NewLinear(vs.Root().Sub("b"), 4, 3, cfg)
+	}
+	loss := func(a, b *nn.Linear, k int) {
+		x := ts.MustOfSlice([]float32{1, -2, 0.5, 3, float32(k), 0.25, -1, 2}).MustView([]int64{2, 4}, true)
+		h := a.Forward(x)
+		if k >= 2 { // b joins at the third step
+			h = b.Forward(h)
+		}
+		l := h.MustMul(h, false).MustSum(gotch.Float, true)
+		l.MustBackward()
+		for _, v := range []*ts.Tensor{x, h, l} {
+			v.MustDrop()
+		}
+	}
+	vsA, a1, b1 := build()
+	defer vsA.Destroy()
+	vsB, a2, b2 := build()
+	defer vsB.Destroy()
+	ref, err := nn.NewSGDConfig(0.9, 0, 5e-4, false).Build(vsA, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := NewSGD(trainable(vsB), 0.9, 0, 5e-4, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	for k := 0; k < 6; k++ {
+		lr := 0.1 / float64(k+1)
+		ref.SetLR(lr)
+		ref.MustZeroGrad()
+		loss(a1, b1, k)
+		ref.MustStep()
+		if err := own.ZeroGrad(); err != nil {
+			t.Fatal(err)
+		}
+		loss(a2, b2, k)
+		if err := own.Step(lr); err != nil {
+			t.Fatal(err)
+		}
+		if k == 1 {
+			bufs, err := own.Buffers()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Sorted names: a.bias, a.weight, b.bias, b.weight; b has had no gradient yet.
+			if bufs[0] == nil || bufs[1] == nil || bufs[2] != nil || bufs[3] != nil {
+				t.Fatalf("after 2 steps of a alone, buffers present = %v %v %v %v; want a's only", bufs[0] != nil, bufs[1] != nil, bufs[2] != nil, bufs[3] != nil)
+			}
+			for _, b := range bufs {
+				if b != nil {
+					b.MustDrop()
+				}
+			}
+		}
+	}
+	a, b := values(trainable(vsA)), values(trainable(vsB))
+	for i := range a {
+		for j := range a[i] {
+			if a[i][j] != b[i][j] {
+				t.Fatalf("param %d[%d]: libtorch %v, shim %v", i, j, a[i][j], b[i][j])
+			}
+		}
+	}
+}
+
 // TestSGDFollowsPyTorchRule checks the update against PyTorch's documented rule computed in Go
 // (float64): d = g + wd·p; buf = d, then m·buf + d; d = nesterov ? d + m·buf : buf; p −= lr·d.
 // The loss is Σ p², so g = 2p at every step.

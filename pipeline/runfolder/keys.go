@@ -8,7 +8,8 @@ package runfolder
 var KeysAddedLater = map[string]any{
 	"dataset.image_size":     0, // 0 = images as they are
 	"train.warmup_steps":     0, // no learning-rate warm-up
-	"train.checkpoint_every": 1, // a checkpoint after every epoch
+	"train.checkpoint_every": 1,      // a checkpoint after every epoch
+	"train.precision":        "fp32", // no mixed precision
 	// CUDA numerics: no run before these keys used CUDA, so their defaults stand for the past.
 	"cuda.tf32":            false,
 	"cuda.cudnn_benchmark": true,

@@ -14,6 +14,7 @@
 //                       torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
 //                       (process-wide flags in at::globalContext(); they change nothing on the CPU).
 #include <torch/torch.h>
+#include <ATen/autocast_mode.h>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -30,6 +31,41 @@ extern thread_local char *torch_last_err;
   }
 
 typedef torch::Tensor *tensor;
+
+// libtorch 2.4 replaced autocast's per-device functions (set_enabled, set_cpu_enabled,
+// set_autocast_gpu_dtype, ...) by ones taking the device type.
+#if defined(TORCH_VERSION_MAJOR) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
+#define BT_AUTOCAST_BY_DEVICE 1
+#endif
+
+static void autocast_bf16(bool enable, bool cuda) {
+#ifdef BT_AUTOCAST_BY_DEVICE
+  auto dt = cuda ? at::kCUDA : at::kCPU;
+  at::autocast::set_autocast_dtype(dt, at::kBFloat16);
+  at::autocast::set_autocast_enabled(dt, enable);
+#else
+  if (cuda) {
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(enable);
+  } else {
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(enable);
+  }
+#endif
+  if (enable) {
+    at::autocast::increment_nesting();
+  } else if (at::autocast::decrement_nesting() == 0) {
+    at::autocast::clear_cache();
+  }
+}
+
+static bool autocast_enabled(bool cuda) {
+#ifdef BT_AUTOCAST_BY_DEVICE
+  return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU);
+#else
+  return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
 
 extern "C" {
 // TORCH_VERSION comes with torch/torch.h (torch/version.h; torch >= 2.9 defines it in
@@ -112,31 +148,49 @@ void *bt_sgd_new(tensor *params, int n, double momentum, double dampening, doubl
 
 void bt_sgd_free(void *opt) { delete static_cast<bt_sgd *>(opt); }
 
-// Mirrors torch::optim::SGD::step (torch/csrc/api/src/optim/sgd.cpp, libtorch 2.1).
-void bt_sgd_step(void *opt, double lr) {
-  PROTECT(
-      auto *o = static_cast<bt_sgd *>(opt);
-      torch::NoGradGuard no_grad;
-      for (size_t i = 0; i < o->params.size(); ++i) {
-        auto &p = o->params[i];
-        if (!p.grad().defined()) continue;
-        auto d_p = p.grad().data();
-        if (o->weight_decay != 0) d_p = d_p.add(p.data(), o->weight_decay);
-        if (o->momentum != 0) {
-          torch::Tensor buf;
-          if (!o->bufs[i].defined()) {
-            buf = torch::clone(d_p).detach();
-            o->bufs[i] = buf;
-          } else {
-            buf = o->bufs[i];
-            buf.mul_(o->momentum).add_(d_p, 1 - o->dampening);
-          }
-          if (o->nesterov) d_p = d_p.add(buf, o->momentum);
-          else d_p = buf;
-        }
-        p.data().add_(d_p, -1 * lr);
-      })
+// torch::optim::SGD::step (torch/csrc/api/src/optim/sgd.cpp, libtorch 2.1) on all parameters at
+// once with the _foreach ops, as torch.optim.SGD(foreach=True) does: about 4 kernel launches per
+// step on CUDA instead of 4 per parameter. Each foreach op computes, tensor by tensor and element
+// by element, what the per-parameter op did (on the CPU it is that op in a loop), so the result is
+// bit-identical to the per-parameter update; the step that creates a momentum buffer (the first
+// one to see a parameter's gradient) clones it as before.
+static void sgd_step(bt_sgd *o, double lr) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> ps, gs, bufs;
+  std::vector<size_t> idx;
+  for (size_t i = 0; i < o->params.size(); ++i) {
+    auto &p = o->params[i];
+    if (!p.grad().defined()) continue;
+    ps.push_back(p.data());
+    gs.push_back(p.grad().data());
+    idx.push_back(i);
+  }
+  if (ps.empty()) return;
+  std::vector<torch::Tensor> d = gs;
+  if (o->weight_decay != 0) d = at::_foreach_add(gs, ps, o->weight_decay);
+  if (o->momentum != 0) {
+    std::vector<torch::Tensor> old, oldd;  // parameters whose buffer exists, and their d
+    for (size_t k = 0; k < idx.size(); ++k) {
+      auto &b = o->bufs[idx[k]];
+      if (!b.defined()) {
+        b = torch::clone(d[k]).detach();
+      } else {
+        old.push_back(b);
+        oldd.push_back(d[k]);
+      }
+    }
+    if (!old.empty()) {
+      at::_foreach_mul_(old, o->momentum);
+      at::_foreach_add_(old, oldd, 1 - o->dampening);
+    }
+    for (size_t k = 0; k < idx.size(); ++k) bufs.push_back(o->bufs[idx[k]]);
+    if (o->nesterov) d = at::_foreach_add(d, bufs, o->momentum);
+    else d = bufs;
+  }
+  at::_foreach_add_(ps, d, -1 * lr);
 }
+
+void bt_sgd_step(void *opt, double lr) { PROTECT(sgd_step(static_cast<bt_sgd *>(opt), lr);) }
 
 // Sets every gradient to undefined, as Optimizer::zero_grad(set_to_none=true) does.
 void bt_sgd_zero_grad(void *opt) {
@@ -165,5 +219,76 @@ void bt_sgd_set_buffer(void *opt, int i, tensor buf) {
       if (buf->sizes() != o->params[i].sizes()) throw std::invalid_argument("momentum buffer shape does not match its parameter");
       o->bufs[i] = buf->detach().to(o->params[i].options(), /*non_blocking=*/false, /*copy=*/true);)
 }
+
+// Makes every 4-d tensor of ts channels-last in place (the variable keeps its identity, as
+// module.to(memory_format=torch.channels_last) does in PyTorch): convolution weights in that
+// layout make oneDNN (CPU) and cuDNN produce channels-last activations from any input, so a
+// network runs channels-last from its first layer without reordering activations or weights.
+void bt_channels_last_(tensor *ts, int n) {
+  PROTECT(
+      torch::NoGradGuard no_grad;
+      for (int i = 0; i < n; ++i) {
+        auto &t = *(ts[i]);
+        if (t.dim() == 4) t.set_data(t.detach().contiguous(at::MemoryFormat::ChannelsLast));
+      })
+}
+
+// Whether t is channels-last contiguous (1) or not (0).
+int bt_is_channels_last(tensor t) {
+  PROTECT(return t->is_contiguous(at::MemoryFormat::ChannelsLast) ? 1 : 0;)
+  return -1;
+}
+
+// A new contiguous CPU tensor of the given shape and dtype (a c10::ScalarType code, gotch's
+// DType.CInt()) whose memory is page-locked when pinned is 1 and libtorch has CUDA (pinned memory
+// needs a CUDA context; without CUDA the tensor is ordinary memory). The caller fills it with
+// bt_copy_from_host and owns the handle.
+tensor bt_host_empty(int64_t *sizes, int ndim, int dtype, int pinned) {
+  PROTECT(
+      auto opts = torch::TensorOptions().dtype(static_cast<at::ScalarType>(dtype)).device(at::kCPU);
+      if (pinned && torch::cuda::is_available()) opts = opts.pinned_memory(true);
+      return new torch::Tensor(torch::empty(at::IntArrayRef(sizes, ndim), opts));)
+  return nullptr;
+}
+
+// Copies nbytes from src into the memory of dst, a contiguous CPU tensor of exactly nbytes.
+void bt_copy_from_host(tensor dst, const void *src, size_t nbytes) {
+  PROTECT(
+      if (!dst->device().is_cpu()) throw std::invalid_argument("bt_copy_from_host: the tensor is not on the CPU");
+      if (!dst->is_contiguous()) throw std::invalid_argument("bt_copy_from_host: the tensor is not contiguous");
+      if ((size_t)dst->nbytes() != nbytes) throw std::invalid_argument("bt_copy_from_host: size mismatch");
+      memcpy(dst->data_ptr(), src, nbytes);)
+}
+
+// Whether the CPU tensor t is in page-locked memory.
+int bt_is_pinned(tensor t) {
+  PROTECT(return t->is_pinned() ? 1 : 0;)
+  return -1;
+}
+
+// A new handle to t on device (gotch's device code: -1 the CPU, i >= 0 cuda:i), copied without
+// waiting for the copy to finish when non_blocking is 1 (an upload from pinned memory, or a
+// download into pinned memory, is then asynchronous with respect to the host).
+tensor bt_to_device(tensor t, int device, int non_blocking) {
+  PROTECT(
+      auto dev = device < 0 ? at::Device(at::kCPU) : at::Device(at::kCUDA, device);
+      return new torch::Tensor(t->to(dev, /*non_blocking=*/non_blocking != 0));)
+  return nullptr;
+}
+
+// Copies src into dst (any devices, same shape), without waiting when non_blocking is 1.
+void bt_copy_(tensor dst, tensor src, int non_blocking) {
+  PROTECT(torch::NoGradGuard no_grad; dst->copy_(*src, non_blocking != 0);)
+}
+
+// Enters (enable 1) or leaves (0) automatic mixed precision in bfloat16 on the CUDA devices
+// (cuda 1) or the CPU (0), as torch.autocast(device_type, dtype=torch.bfloat16) does around a
+// forward pass: ops on autocast's lower-precision list (convolutions, matrix products) run in
+// bfloat16, those on its float32 list (softmax, log-softmax, losses) in float32. Leaving the
+// outermost region clears autocast's cache of bfloat16 weight copies.
+void bt_autocast_bf16(int enable, int cuda) { PROTECT(autocast_bf16(enable != 0, cuda != 0);) }
+
+// Whether autocast is on for CUDA (cuda 1) or the CPU (0) on this thread.
+int bt_autocast_enabled(int cuda) { PROTECT(return autocast_enabled(cuda != 0) ? 1 : 0;) return -1; }
 
 }  // extern "C"
