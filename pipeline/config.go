@@ -90,16 +90,16 @@ type TrainConfig struct {
 	EvalEvery     int       `mapstructure:"eval_every" yaml:"eval_every"`           // evaluate every n epochs (and always at the end)
 	// CheckpointEvery saves a checkpoint every n epochs (and always after the last); a resumed
 	// run redoes the epochs since the last one, exactly.
-	CheckpointEvery int    `mapstructure:"checkpoint_every" yaml:"checkpoint_every"`
+	CheckpointEvery int `mapstructure:"checkpoint_every" yaml:"checkpoint_every"`
 	// Precision of the training forward pass: fp32, or bf16 (automatic mixed precision in
 	// bfloat16, torch.autocast; weights, gradients, the optimizer and evaluation stay float32).
-	Precision       string `mapstructure:"precision" yaml:"precision"`
-	EvalBackend     string `mapstructure:"eval_backend" yaml:"eval_backend"`   // onnx, torch or both
-	EvalAsync       bool   `mapstructure:"eval_async" yaml:"eval_async"`       // run onnxruntime evaluation in the background during the next epoch
-	Workers         int    `mapstructure:"workers" yaml:"workers"`             // goroutines preparing batches (>= 1)
-	Prefetch        int    `mapstructure:"prefetch" yaml:"prefetch"`           // batches prepared ahead (>= 1)
-	Credit          string `mapstructure:"credit" yaml:"credit"`               // loss credit under mixing: share or released
-	LogSelection    string `mapstructure:"log_selection" yaml:"log_selection"` // file for per-epoch selected indices ("" = off)
+	Precision    string `mapstructure:"precision" yaml:"precision"`
+	EvalBackend  string `mapstructure:"eval_backend" yaml:"eval_backend"`   // onnx, torch or both
+	EvalAsync    bool   `mapstructure:"eval_async" yaml:"eval_async"`       // run onnxruntime evaluation in the background during the next epoch
+	Workers      int    `mapstructure:"workers" yaml:"workers"`             // goroutines preparing batches (>= 1)
+	Prefetch     int    `mapstructure:"prefetch" yaml:"prefetch"`           // batches prepared ahead (>= 1)
+	Credit       string `mapstructure:"credit" yaml:"credit"`               // loss credit under mixing: share or released
+	LogSelection string `mapstructure:"log_selection" yaml:"log_selection"` // file for per-epoch selected indices ("" = off)
 	// TensorBoard writes an events file into the run folder (docs/tensorboard.md), with the
 	// training loss and learning rate every TensorBoardEvery optimizer steps.
 	TensorBoard      bool `mapstructure:"tensorboard" yaml:"tensorboard"`

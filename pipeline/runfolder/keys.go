@@ -6,8 +6,8 @@ package runfolder
 // one cell), and sweep leaves the key out of a cell's hash while it holds that value
 // (sweep.HashOmitDefault), so that recorded sweep folders keep their cell names.
 var KeysAddedLater = map[string]any{
-	"dataset.image_size":     0, // 0 = images as they are
-	"train.warmup_steps":     0, // no learning-rate warm-up
+	"dataset.image_size":     0,      // 0 = images as they are
+	"train.warmup_steps":     0,      // no learning-rate warm-up
 	"train.checkpoint_every": 1,      // a checkpoint after every epoch
 	"train.precision":        "fp32", // no mixed precision
 	// CUDA numerics: no run before these keys used CUDA, so their defaults stand for the past.
