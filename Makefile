@@ -5,7 +5,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 GO ?= go
 BIN := bin/budgetrain
 
-.PHONY: deps build bundle test-bundle demo test test-short bench lint clean gpu-check reproduce
+.PHONY: deps build print-vcs-ldflags bundle test-bundle demo test test-short bench lint clean gpu-check reproduce
 
 deps:
 	@bash scripts/deps.sh
@@ -17,6 +17,10 @@ GIT_DIRTY := $(shell git status --porcelain -- '*.go' '*.cpp' 'pipeline/sweep/pr
 VCS_LDFLAGS := -X budgetrain/pipeline.buildCommit=$(GIT_COMMIT) -X budgetrain/pipeline.buildDirty=$(GIT_DIRTY)
 build: deps
 	$(GO) build -ldflags '$(VCS_LDFLAGS)' -o $(BIN) ./cmd/budgetrain
+
+# The -ldflags of build, for scripts that link other binaries the same way (scripts/bundle.sh).
+print-vcs-ldflags:
+	@echo '$(VCS_LDFLAGS)'
 
 # dist/budgetrain-<version>-torch<ver>-<cpu|cuXYZ>-linux-x86_64.tar.gz: the binary built against
 # the libtorch setup uses (LIBTORCH, BUDGETRAIN_CUDA as for build) with a launcher that runs it

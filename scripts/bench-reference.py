@@ -13,13 +13,15 @@ two blocks per stage), in channels-last, on random images of a dataset's shape, 
   train      one SGD step (lr 0.1, momentum 0.9, weight decay 1e-4, budgetrain's defaults): upload,
              forward in training mode, per-example cross-entropy (reduction='none'), mean,
              backward, step, and the logits and per-example losses read back to the host (budgetrain
-             computes its per-example statistics on the host from the logits);
+             computes its per-example statistics on the host from the logits); with --precision
+             bf16 the forward and the loss run under torch.autocast in bfloat16;
   eval_torch one forward in evaluation mode without gradients, logits read back.
 
 Reading back to the host waits for the device, so every timed iteration includes all its GPU work.
 eval_onnx and input are not timed here (null): budgetrain's onnxruntime and input pipeline have no
 PyTorch counterpart that this script could time the same way. Images are uploaded from pageable
-host memory each step, as budgetrain does today. Prints the median and the range (min-max) of
+host memory each step (budgetrain uploads from pinned memory on CUDA, so on a GPU this reference
+is the plainer loop). Prints the median and the range (min-max) of
 images per second over --iters batches after --warmup untimed ones, with the same JSON field names
 as `budgetrain bench --json`. Needs only torch (>= 2.1); no numpy, torchvision or data files.
 """
@@ -108,7 +110,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="resnet18", choices=sorted(MODELS))
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--precision", default="fp32", choices=["fp32"])
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="bf16: forward and loss under torch.autocast(dtype=torch.bfloat16), as train.precision bf16")
     p.add_argument("--dataset", default="cifar10", choices=sorted(DATASETS))
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--warmup", type=int, default=5)
@@ -142,10 +145,14 @@ def main():
     x_host = torch.randn(a.batch, c, h, w, generator=g).contiguous(memory_format=torch.channels_last)
     y_host = torch.randint(0, classes, (a.batch,), generator=g)
 
+    import contextlib
+    amp = (lambda: torch.autocast(device_type=dev, dtype=torch.bfloat16)) if a.precision == "bf16" else contextlib.nullcontext
+
     def train_step():
         x, y = x_host.to(device), y_host.to(device)
-        logits = model(x)
-        losses = F.cross_entropy(logits, y, reduction="none")
+        with amp():
+            logits = model(x)
+            losses = F.cross_entropy(logits, y, reduction="none")
         opt.zero_grad(set_to_none=True)
         losses.mean().backward()
         opt.step()

@@ -74,4 +74,8 @@ if [ "${BUDGETRAIN_BUNDLE_VERBOSE:-}" = 1 ]; then
 fi
 # The program takes every BUDGETRAIN_ variable for a config key and refuses unknown ones.
 unset BUDGETRAIN_PYTHON BUDGETRAIN_BUNDLE_VERBOSE
-exec "$here/libexec/budgetrain" "$@"
+# bin/<name> runs libexec/<name>: bin/budgetrain, and bin/pipeline.test (a link to this launcher)
+# in a bundle made with BUNDLE_GPU_CHECK=1.
+prog=$(basename "$0")
+[ -x "$here/libexec/$prog" ] || prog=budgetrain
+exec "$here/libexec/$prog" "$@"
