@@ -214,6 +214,9 @@ func Bench(c BenchConfig) (BenchResult, error) {
 		return t.trainStep(b, nil, true)
 	})
 	stop()
+	if err == nil {
+		err = t.flushStep()
+	}
 	if err != nil {
 		return r, fmt.Errorf("bench: train: %w", err)
 	}

@@ -159,7 +159,7 @@ func newTrainer(cfg Config, log io.Writer, load func() (data.Info, *data.Dataset
 		fmt.Fprintln(t.Log, note)
 	}
 	t.threads = threads
-	t.up = newUploader(t.Device)
+	t.up, t.down = newUploader(t.Device), newUploader(t.Device)
 	torchx.SetNumThreads(threads)
 	if err := torchx.SetAllowTF32(cfg.CUDA.TF32, cfg.CUDA.TF32); err != nil {
 		return nil, fmt.Errorf("cuda.tf32: %w", err)

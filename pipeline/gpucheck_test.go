@@ -341,13 +341,9 @@ func TestGPUCheckStepsMatchCPU(t *testing.T) {
 			t.Fatalf("the epoch ended before step %d", step)
 		}
 		l0c, l0g := cpu.state.EpochLoss, gpu.state.EpochLoss
-		if err := cpu.trainStep(bt, nil, false); err != nil {
-			t.Fatal(err)
-		}
+		stepNow(t, cpu, bt)
 		want := slices.Clone(cpu.buf[:bt.N*classes])
-		if err := gpu.trainStep(bt, nil, false); err != nil {
-			t.Fatal(err)
-		}
+		stepNow(t, gpu, bt)
 		cpu.Loader.Release(bt)
 		lc, lg := float32((cpu.state.EpochLoss-l0c)/float64(bt.N)), float32((gpu.state.EpochLoss-l0g)/float64(bt.N))
 		tol.check(t, fmt.Sprintf("step %d training logits", step), gpu.buf[:bt.N*classes], want)
@@ -355,6 +351,19 @@ func TestGPUCheckStepsMatchCPU(t *testing.T) {
 	}
 	tol.check(t, "evaluation-mode logits after 5 steps", testLogits(gpu), testLogits(cpu))
 	checkWeights(t, tol, "weight after 5 steps", weightsOf(gpu.VS), weightsOf(cpu.VS))
+}
+
+// stepNow runs one training step and finishes its statistics at once (trainStep leaves them
+// pending until the next step), so that tr.buf and tr.state hold this step's.
+func stepNow(t *testing.T, tr *Trainer, b *Batch) {
+	t.Helper()
+	err := tr.trainStep(b, nil, false)
+	if err == nil {
+		err = tr.flushStep()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestGPUCheckMethodsMatchCPU: every sampler (Selective Backprop's selection passes and queue,

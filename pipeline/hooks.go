@@ -2,6 +2,11 @@ package pipeline
 
 // Hook observes a run. The loop calls Start once, Step after every optimizer step, Epoch after
 // every epoch (with its metrics) and End once with the summary. Hooks must not touch tensors.
+//
+// Step is called when the step's statistics are finished, which is during the next step, once
+// that one is queued (Trainer.trainStep), or at the epoch's end for its last step; Progress then
+// reports the state right after the step, Step its number. A run cancelled from a Step hook
+// therefore stops after the step already queued, not after the step the hook saw.
 type Hook interface {
 	Start(t *Trainer)
 	Step(t *Trainer, loss float64)

@@ -231,7 +231,7 @@ func (t *Trainer) forEachBatch(ctx context.Context, fn func(b *Batch) error) err
 		}
 		b, ok := t.Loader.Next(ch)
 		if !ok {
-			return nil
+			break
 		}
 		err := fn(b)
 		t.Loader.Release(b)
@@ -239,5 +239,5 @@ func (t *Trainer) forEachBatch(ctx context.Context, fn func(b *Batch) error) err
 			return err
 		}
 	}
-	return nil
+	return t.flushStep() // the epoch's last step (trainStep leaves each step pending)
 }

@@ -3,7 +3,9 @@ package pipeline
 import (
 	"fmt"
 	"math"
+	"slices"
 
+	"budgetrain/augment"
 	"budgetrain/internal/torchx"
 	"budgetrain/sampler"
 
@@ -20,8 +22,17 @@ import (
 // The loss is Σ_j Σ_k isw_Src[j,k]·W_jk·CE(ŷ_j, y_jk) / B, where part k of image j came from
 // the batch image Src[j,k] with label weight W_jk (1 part without mixing); see lossWeights.
 // Every per-example quantity the sampler needs (each part's CE, p(true class), ‖∂CE/∂logits‖)
-// is computed in Go from one copy of the logits, so the step has a single device
-// synchronisation.
+// is computed in Go from one copy of the logits.
+//
+// That copy comes back a step behind: the step queues its work and the copy of its logits into
+// a host buffer (asynchronous on CUDA, with an event after it), then finishes the previous step
+// (finishStep: waits for that step's event, computes its statistics, the sampler's Observe, the
+// events file and the hooks) while the device runs this one, and leaves itself pending. Nothing
+// that decides this step reads the previous step's statistics (the LR comes from the step count;
+// a sampler's weights and batches are fixed when its epoch starts), so the run is the same as
+// with the statistics processed at once (TestDeferredStatsChangeNothing); an epoch's end, a
+// selection pass and anything else that reads them call flushStep first. A non-finite loss is
+// reported when its step finishes, naming that step.
 func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 	n, parts := b.N, b.Parts
 	lr := t.Sched.At(t.state.Step)
@@ -58,10 +69,16 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 		loss.MustBackward()
 		err = t.Opt.Step(lr)
 	}
-
 	classes := len(t.Info.Classes)
-	out := t.logitsBuf(n * classes)
-	logits.MustCopyData(out, uint(n*classes))
+	var host *ts.Tensor
+	var ev *torchx.Event
+	if err == nil {
+		if host, err = t.down.host(gotch.Float, []int64{int64(n), int64(classes)}); err == nil {
+			if err = torchx.Copy(host, logits, true); err == nil {
+				ev, err = torchx.RecordEvent(t.Device)
+			}
+		}
+	}
 	for _, v := range []*ts.Tensor{x, lab, wt, logits, loss} {
 		v.MustDrop()
 	}
@@ -73,24 +90,79 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 	t.state.LR = lr
 	t.state.SamplesForward += int64(n)
 	t.state.SamplesBackward += int64(n)
-	stats := perExample(out, classes, b)
+	p := &pendingStep{step: t.state.Step, lr: lr, fwd: t.state.SamplesForward, bwd: t.state.SamplesBackward,
+		logits: host, ev: ev, observe: observe, b: b.statsCopy()}
+	if err := t.flushStep(); err != nil {
+		ev.Wait()
+		return err
+	}
+	t.pending = p
+	if t.syncStats {
+		return t.flushStep()
+	}
+	return nil
+}
+
+// pendingStep is an optimizer step whose logits are on their way to the host.
+type pendingStep struct {
+	step     int        // t.state.Step after it
+	lr       float64    // its learning rate
+	fwd, bwd int64      // t.state.SamplesForward and SamplesBackward after it
+	logits   *ts.Tensor // host tensor [N, classes] its logits are copied into (owned by t.down)
+	ev       *torchx.Event
+	observe  bool
+	b        Batch // what perExample and obs read of its batch (statsCopy)
+}
+
+// statsCopy returns the fields of b that a step's statistics read (sizes, labels, mixing parts,
+// dataset indices), copied: the loader reuses a released batch, and Selective Backprop's queue
+// moves its slices, before a deferred step is finished.
+func (b *Batch) statsCopy() Batch {
+	return Batch{
+		Batch: augment.Batch{N: b.N, C: b.C, H: b.H, W: b.W, Parts: b.Parts, Label: slices.Clone(b.Label[:b.N]),
+			Src: slices.Clone(b.Src[:b.N*b.Parts]), Weight: slices.Clone(b.Weight[:b.N*b.Parts])},
+		Index: slices.Clone(b.Index[:b.N]),
+	}
+}
+
+// flushStep finishes the pending step, if any: waits for its logits, computes its per-example
+// statistics into the epoch's sums, hands them to the sampler (when observed), writes its loss
+// and LR to the events file and calls the hooks.
+func (t *Trainer) flushStep() error {
+	p := t.pending
+	if p == nil {
+		return nil
+	}
+	t.pending = nil
+	if err := p.ev.Wait(); err != nil {
+		return fmt.Errorf("step %d: wait for the logits: %w", p.step, err)
+	}
+	n, classes := p.b.N, len(t.Info.Classes)
+	out := t.logitsBuf(n * classes)
+	p.logits.MustCopyData(out, uint(n*classes))
+	stats := perExample(out, classes, &p.b)
 	if !finite(stats.loss) {
-		return &DivergedError{Step: t.state.Step, Loss: stats.loss, LR: lr, Reason: "the training loss is not finite", Kept: t.state.Epoch}
+		return &DivergedError{Step: p.step, Loss: stats.loss, LR: p.lr, Reason: "the training loss is not finite", Kept: t.state.Epoch}
 	}
 	t.state.EpochLoss += stats.loss * float64(n)
 	t.state.EpochCorrect += stats.correct
 	t.state.EpochSeen += n
-	if observe {
-		if err := t.Sampler.Observe(stats.obs(b, t.Cfg.Train.Credit, t.needGradNorm())); err != nil {
-			return fmt.Errorf("step %d: %w", t.state.Step, err)
+	if p.observe {
+		if err := t.Sampler.Observe(stats.obs(&p.b, t.Cfg.Train.Credit, t.needGradNorm())); err != nil {
+			return fmt.Errorf("step %d: %w", p.step, err)
 		}
 	}
-	if err := t.events.step(t.state.Step, stats.loss, lr); err != nil {
+	if err := t.events.step(p.step, stats.loss, p.lr); err != nil {
 		return err
 	}
+	// The hooks see the state as it was right after this step (Progress().Step is its number),
+	// not the next step's, which may already be queued.
+	now := t.state
+	t.state.Step, t.state.LR, t.state.SamplesForward, t.state.SamplesBackward = p.step, p.lr, p.fwd, p.bwd
 	for _, h := range t.Hooks {
 		h.Step(t, stats.loss)
 	}
+	t.state.Step, t.state.LR, t.state.SamplesForward, t.state.SamplesBackward = now.Step, now.LR, now.SamplesForward, now.SamplesBackward
 	return nil
 }
 

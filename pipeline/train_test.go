@@ -263,6 +263,7 @@ func TestCancelSavesCheckpoint(t *testing.T) {
 	c := tinyConfig(t)
 	c.Train.EvalBackend = "torch"
 	tr := newTestTrainer(t, c)
+	tr.syncStats = true // the hook's cancel lands after step 3 itself, not the step queued after it (see interruptedRun)
 	ctx, cancel := context.WithCancel(context.Background())
 	tr.Hooks = append(tr.Hooks, HookFuncs{OnStep: func(t *Trainer, _ float64) {
 		if t.Progress().Step == 3 {

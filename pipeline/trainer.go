@@ -46,6 +46,11 @@ type Trainer struct {
 	final      *finalAcc   // accuracies of the exported final model, once evaluated
 	events     *events     // the TensorBoard events file, while Run runs (nil when off)
 	up         *uploader   // host batches to the device
+	down       *uploader   // host buffers the logits come back into
+	pending    *pendingStep
+	// syncStats finishes every step's statistics at once instead of a step behind (tests
+	// compare the two; see trainStep).
+	syncStats bool
 }
 
 // State is the progress of a run, as seen by hooks.
@@ -91,6 +96,13 @@ func deviceName(d gotch.Device) string {
 func (t *Trainer) Close() {
 	if t.up != nil {
 		t.up.close()
+	}
+	if t.pending != nil {
+		t.pending.ev.Wait()
+		t.pending = nil
+	}
+	if t.down != nil {
+		t.down.close()
 	}
 	if t.Opt != nil {
 		t.Opt.Close()

@@ -27,6 +27,8 @@ tensor bt_to_device(tensor t, int device, int non_blocking);
 void  bt_copy_(tensor dst, tensor src, int non_blocking);
 void  bt_autocast_bf16(int enable, int cuda);
 int   bt_autocast_enabled(int cuda);
+void *bt_event_record(int device);
+void  bt_event_wait(void *e);
 */
 import "C"
 
@@ -304,4 +306,31 @@ func AutocastBF16(enable bool, dev gotch.Device) error {
 // AutocastEnabled reports whether autocast is on for dev's type on this OS thread.
 func AutocastEnabled(dev gotch.Device) bool {
 	return C.bt_autocast_enabled(cbool(dev.IsCuda())) == 1
+}
+
+// Event marks a point in a CUDA device's work queue (a c10::Event on its current stream).
+type Event struct{ h unsafe.Pointer }
+
+// RecordEvent records an event after all the work queued so far on dev, or returns nil on the
+// CPU, where every op has finished when it returns.
+func RecordEvent(dev gotch.Device) (*Event, error) {
+	if !dev.IsCuda() {
+		return nil, nil
+	}
+	h := C.bt_event_record(C.int(dev.CInt()))
+	if err := lastErr(); err != nil {
+		return nil, err
+	}
+	return &Event{h: h}, nil
+}
+
+// Wait blocks until the work before the event is done and frees the event; nil waits for
+// nothing. Call it once.
+func (e *Event) Wait() error {
+	if e == nil || e.h == nil {
+		return nil
+	}
+	C.bt_event_wait(e.h)
+	e.h = nil
+	return lastErr()
 }

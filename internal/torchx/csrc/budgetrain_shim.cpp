@@ -15,6 +15,9 @@
 //                       (process-wide flags in at::globalContext(); they change nothing on the CPU).
 #include <torch/torch.h>
 #include <ATen/autocast_mode.h>
+#include <c10/core/Event.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -290,5 +293,25 @@ void bt_autocast_bf16(int enable, int cuda) { PROTECT(autocast_bf16(enable != 0,
 
 // Whether autocast is on for CUDA (cuda 1) or the CPU (0) on this thread.
 int bt_autocast_enabled(int cuda) { PROTECT(return autocast_enabled(cuda != 0) ? 1 : 0;) return -1; }
+
+// Records an event on the current stream of CUDA device `device` and returns it: the point in
+// that stream's queue after all work queued so far. bt_event_wait waits for it on the host.
+void *bt_event_record(int device) {
+  PROTECT(
+      auto *ev = new c10::Event(c10::DeviceType::CUDA);
+      auto *impl = c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA);
+      ev->record(impl->getStream(c10::Device(c10::DeviceType::CUDA, device)));
+      return ev;)
+  return nullptr;
+}
+
+// Waits on the host until the event's work is done, then frees the event. (c10::Event of
+// libtorch 2.1 has no synchronize: it is polled, yielding the thread between polls.)
+void bt_event_wait(void *e) {
+  PROTECT(
+      auto *ev = static_cast<c10::Event *>(e);
+      while (!ev->query()) std::this_thread::yield();
+      delete ev;)
+}
 
 }  // extern "C"
