@@ -317,7 +317,7 @@ func (t *Trainer) finalEval(m *EpochMetrics) error {
 	t.final = &finalAcc{onnx: o, torch: th}
 	if m != nil {
 		m.TestAccONNX, m.TestAccTorch, m.TestAcc = &o, &th, &o
-		if c.Train.EvalBackend == "torch" {
+		if c.Train.EvalBackendOn(t.Device) == "torch" {
 			m.TestAcc = &th
 		}
 		m.EvalSeconds = time.Since(t0).Seconds()

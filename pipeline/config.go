@@ -12,6 +12,8 @@ import (
 	"budgetrain/models"
 	"budgetrain/pipeline/data"
 	"budgetrain/sampler"
+
+	"github.com/sugarme/gotch"
 )
 
 // Config is the whole resolved configuration of a run. Start from DefaultConfig: cmd overlays a
@@ -94,7 +96,7 @@ type TrainConfig struct {
 	// Precision of the training forward pass: fp32, or bf16 (automatic mixed precision in
 	// bfloat16, torch.autocast; weights, gradients, the optimizer and evaluation stay float32).
 	Precision    string `mapstructure:"precision" yaml:"precision"`
-	EvalBackend  string `mapstructure:"eval_backend" yaml:"eval_backend"`   // onnx, torch or both
+	EvalBackend  string `mapstructure:"eval_backend" yaml:"eval_backend"`   // auto, onnx, torch or both (EvalBackendOn)
 	EvalAsync    bool   `mapstructure:"eval_async" yaml:"eval_async"`       // run onnxruntime evaluation in the background during the next epoch
 	Workers      int    `mapstructure:"workers" yaml:"workers"`             // goroutines preparing batches (>= 1)
 	Prefetch     int    `mapstructure:"prefetch" yaml:"prefetch"`           // batches prepared ahead (>= 1)
@@ -136,7 +138,7 @@ func DefaultConfig() Config {
 			EvalBatchSize:   500,
 			EvalEvery:       1,
 			CheckpointEvery: 1,
-			EvalBackend:     "onnx",
+			EvalBackend:     "auto",
 			Precision:       "fp32",
 			Workers:         2,
 			Prefetch:        4,
@@ -263,9 +265,9 @@ func (c Config) Problems() []string {
 		bad("train.precision (%q) must be fp32 or bf16", t.Precision)
 	}
 	switch t.EvalBackend {
-	case "onnx", "torch", "both":
+	case "auto", "onnx", "torch", "both":
 	default:
-		bad("train.eval_backend (%q) must be onnx, torch or both", t.EvalBackend)
+		bad("train.eval_backend (%q) must be auto, onnx, torch or both", t.EvalBackend)
 	}
 	// Counts, with no zero meaning "default": 0 workers would leave nobody to prepare batches.
 	if t.Workers < 1 {
@@ -294,4 +296,18 @@ func (c Config) Problems() []string {
 		bad("out is empty: give a run folder")
 	}
 	return errs
+}
+
+// EvalBackendOn is the backend of the per-epoch evaluations on dev: auto is torch (libtorch on
+// the device) on a GPU, where an onnxruntime evaluation on the CPU would take longer than the
+// epoch, and onnx on the CPU; the others are as given. The final model is evaluated by both
+// whatever this is (finalEval).
+func (t TrainConfig) EvalBackendOn(dev gotch.Device) string {
+	if t.EvalBackend == "auto" {
+		if dev.IsCuda() {
+			return "torch"
+		}
+		return "onnx"
+	}
+	return t.EvalBackend
 }

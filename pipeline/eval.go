@@ -130,7 +130,7 @@ func Metadata(info data.Info, c Config) map[string]string {
 // evaluate fills the test accuracies of m with the configured backends.
 func (t *Trainer) evaluate(m *EpochMetrics) error {
 	t0 := time.Now()
-	be := t.Cfg.Train.EvalBackend
+	be := t.Cfg.Train.EvalBackendOn(t.Device)
 	if be == "torch" || be == "both" {
 		a := t.EvalTorch(t.Test)
 		m.TestAccTorch, m.TestAcc = &a, &a
@@ -159,7 +159,7 @@ type asyncEval struct {
 // next epoch's training. Only onnxruntime runs off the torch thread.
 func (t *Trainer) evaluateAsync(m EpochMetrics) (*asyncEval, error) {
 	a := &asyncEval{m: m, t0: time.Now(), done: make(chan error, 1)}
-	if t.Cfg.Train.EvalBackend == "both" {
+	if t.Cfg.Train.EvalBackendOn(t.Device) == "both" {
 		acc := t.EvalTorch(t.Test)
 		a.m.TestAccTorch, a.m.TestAcc = &acc, &acc
 	}

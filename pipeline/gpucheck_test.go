@@ -450,6 +450,33 @@ func TestGPUCheckBF16(t *testing.T) {
 	tolerance{rel: 5e-2}.check(t, "first step's loss, bf16 against fp32", want.losses[:1], fp32.losses[:1])
 }
 
+// TestGPUCheckEvalBackendAuto: with train.eval_backend auto (the default) the epochs are
+// evaluated by libtorch on a GPU and by onnxruntime on the CPU (so the stand-in takes the CPU's
+// path), and the final model by both.
+func TestGPUCheckEvalBackendAuto(t *testing.T) {
+	dev := gpuCheckDevice(t)
+	c := deviceConfig(t, dev)
+	c.Train.EvalBackend, c.Train.LogSelection = "auto", ""
+	tr := newTestTrainer(t, c)
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ms := readMetrics(t, c.Out)
+	if len(ms) < 2 {
+		t.Fatalf("%d metrics lines, want 3", len(ms))
+	}
+	first := ms[0]
+	if dev == "cuda" && (first.TestAccTorch == nil || first.TestAccONNX != nil) {
+		t.Errorf("epoch 1 on cuda: torch accuracy %v, onnxruntime %v; want libtorch's only", first.TestAccTorch, first.TestAccONNX)
+	}
+	if dev == "cpu" && (first.TestAccONNX == nil || first.TestAccTorch != nil) {
+		t.Errorf("epoch 1 on the CPU: torch accuracy %v, onnxruntime %v; want onnxruntime's only", first.TestAccTorch, first.TestAccONNX)
+	}
+	if last := ms[len(ms)-1]; last.TestAccONNX == nil || last.TestAccTorch == nil {
+		t.Errorf("final epoch: torch accuracy %v, onnxruntime %v; want both", last.TestAccTorch, last.TestAccONNX)
+	}
+}
+
 // TestGPUCheckResume: a run on the device interrupted after its first epoch and resumed on the
 // device ends where the uninterrupted device run does (exactly on the CPU stand-in, whose
 // resume is bit-exact; within the device tolerance on CUDA, where cuDNN's kernels need not be

@@ -166,7 +166,7 @@ func (t *Trainer) reportEpoch(m EpochMetrics, async bool, emit func(EpochMetrics
 	evalNow := m.Epoch%c.EvalEvery == 0 || last
 	var err error
 	switch {
-	case evalNow && async && !last && c.EvalBackend != "torch":
+	case evalNow && async && !last && c.EvalBackendOn(t.Device) != "torch":
 		return t.evaluateAsync(m)
 	case last:
 		err = t.finalEval(&m)

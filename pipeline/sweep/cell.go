@@ -96,7 +96,8 @@ func Plan(spec Spec, resolve Resolver) (cells []*Cell, dups int, err error) {
 }
 
 // Hash returns the first 8 hex digits of the SHA-256 of the canonical form (Canon) of config without
-// the HashIgnore keys and the HashOmitDefault keys that have their value there.
+// the HashIgnore keys and the HashOmitDefault keys that have their value there, a key of
+// runfolder.DefaultsChangedLater at its new default hashed as its old one.
 func Hash(config map[string]any) string {
 	m := maps.Clone(config)
 	for _, k := range HashIgnore {
@@ -105,6 +106,11 @@ func Hash(config map[string]any) string {
 	for k, v := range HashOmitDefault {
 		if got, ok := m[k]; ok && Canon(got) == Canon(v) {
 			delete(m, k)
+		}
+	}
+	for k, d := range runfolder.DefaultsChangedLater {
+		if got, ok := m[k]; ok && Canon(got) == Canon(d.Now) {
+			m[k] = d.Was
 		}
 	}
 	sum := sha256.Sum256([]byte(Canon(m)))

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"budgetrain/pipeline/runfolder"
 	"fmt"
 	"maps"
 	"slices"
@@ -93,6 +94,22 @@ func TestHashOmitsKeysAddedLaterAtTheirOldValue(t *testing.T) {
 		m[k] = 16
 		if Hash(m) == h && !slices.Contains(HashIgnore, k) { // an environment key is never hashed
 			t.Errorf("%s = 16 kept the hash", k)
+		}
+	}
+}
+
+// TestHashReadsChangedDefaultsAsTheirOldValue: a key whose default changed (train.eval_backend,
+// onnx → auto) hashes at its new default as at its old one, so recorded cells keep their names;
+// any other value still changes the hash.
+func TestHashReadsChangedDefaultsAsTheirOldValue(t *testing.T) {
+	for k, d := range runfolder.DefaultsChangedLater {
+		was, now, other := maps.Clone(testKeys), maps.Clone(testKeys), maps.Clone(testKeys)
+		was[k], now[k], other[k] = d.Was, d.Now, "something else"
+		if Hash(now) != Hash(was) {
+			t.Errorf("%s = %v hashes as %s, %v as %s; want the same", k, d.Now, Hash(now), d.Was, Hash(was))
+		}
+		if Hash(other) == Hash(was) {
+			t.Errorf("%s = %q kept the hash of %v", k, "something else", d.Was)
 		}
 	}
 }
