@@ -1,32 +1,15 @@
 package pipeline
 
-import (
-	"sort"
-	"testing"
-
-	"budgetrain/sampler"
-)
+import "testing"
 
 // TestDeferredStatsChangeNothing: finishing each step's per-example statistics a step behind
 // (trainStep's default, so that a GPU computes the next step while the host scores the last)
-// gives exactly the run that finishing them at once gives, for every sampler (their Observe,
-// Selective Backprop's selection passes, the importance weights, InfoBatch's pruning), the
-// batch mixers and label smoothing: the same loss at every step (the hooks see the steps in
+// gives exactly the run that finishing them at once gives, for every setup of methodCases (every
+// sampler's Observe, Selective Backprop's selection passes, the importance weights, InfoBatch's
+// pruning; the batch mixers; label smoothing): the same loss at every step (the hooks see the steps in
 // order), the same epochs, selections, counts, weights and test logits, bit for bit.
 func TestDeferredStatsChangeNothing(t *testing.T) {
-	cases := map[string]func(*Config){}
-	for _, m := range sampler.Methods() {
-		cases["sampler="+m] = func(c *Config) { c.Sampler.Method = m }
-	}
-	cases["augment=standard+ricap-a0.3"] = func(c *Config) { c.Augment.Policy = "standard+ricap-a0.3" }
-	cases["loss-is+mixup+label_smoothing"] = func(c *Config) {
-		c.Sampler.Method, c.Augment.Policy, c.Train.LabelSmooth = "loss-is", "standard+mixup-a0.3", 0.1
-	}
-	names := make([]string, 0, len(cases))
-	for n := range cases {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names, cases := methodCases()
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			gpuCheckDevice(t) // locks the OS thread; the CPU runs both

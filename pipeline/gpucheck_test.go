@@ -366,12 +366,10 @@ func stepNow(t *testing.T, tr *Trainer, b *Batch) {
 	}
 }
 
-// TestGPUCheckMethodsMatchCPU: every sampler (Selective Backprop's selection passes and queue,
-// the importance samplers' loss weights, InfoBatch's pruning and rescaling, ...), every batch
-// mixer and label smoothing train the same on the device as on the CPU from the same weights
-// (compareRuns).
-func TestGPUCheckMethodsMatchCPU(t *testing.T) {
-	dev := gpuCheckDevice(t)
+// methodCases are the training setups every run comparison covers, by name (sorted): every
+// sampler of sampler.Methods(), mixup, RICAP, CutMix, label smoothing, and loss-is with mixup
+// and label smoothing together.
+func methodCases() ([]string, map[string]func(*Config)) {
 	cases := map[string]func(*Config){}
 	for _, m := range sampler.Methods() {
 		cases["sampler="+m] = func(c *Config) { c.Sampler.Method = m }
@@ -388,6 +386,16 @@ func TestGPUCheckMethodsMatchCPU(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	return names, cases
+}
+
+// TestGPUCheckMethodsMatchCPU: every sampler (Selective Backprop's selection passes and queue,
+// the importance samplers' loss weights, InfoBatch's pruning and rescaling, ...), every batch
+// mixer and label smoothing train the same on the device as on the CPU from the same weights
+// (compareRuns).
+func TestGPUCheckMethodsMatchCPU(t *testing.T) {
+	dev := gpuCheckDevice(t)
+	names, cases := methodCases()
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			c := deviceConfig(t, dev)
