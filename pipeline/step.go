@@ -30,9 +30,10 @@ import (
 // events file and the hooks) while the device runs this one, and leaves itself pending. Nothing
 // that decides this step reads the previous step's statistics (the LR comes from the step count;
 // a sampler's weights and batches are fixed when its epoch starts), so the run is the same as
-// with the statistics processed at once (TestDeferredStatsChangeNothing); an epoch's end, a
-// selection pass and anything else that reads them call flushStep first. A non-finite loss is
-// reported when its step finishes, naming that step.
+// with the statistics processed at once (TestDeferredStatsChangeNothing); an epoch's end calls
+// flushStep for its last step, and so must anything else that reads them (Selective Backprop's
+// selection passes need not: they compute their own losses). A non-finite loss is reported when
+// its step finishes, naming that step.
 func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 	n, parts := b.N, b.Parts
 	lr := t.Sched.At(t.state.Step)
@@ -83,7 +84,7 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 		v.MustDrop()
 	}
 	if err != nil {
-		return fmt.Errorf("step %d: optimizer: %w", t.state.Step+1, err)
+		return fmt.Errorf("step %d: optimizer or logits copy: %w", t.state.Step+1, err)
 	}
 
 	t.state.Step++
