@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/sugarme/gotch"
@@ -396,5 +397,111 @@ func TestSetCuDNNRoundTrips(t *testing.T) {
 		if err != nil || b != c[0] || d != c[1] {
 			t.Errorf("set benchmark %v deterministic %v, read back %v %v (%v)", c[0], c[1], b, d, err)
 		}
+	}
+}
+
+// TestHostTensorsAndCopies: HostEmpty makes a contiguous CPU tensor of the shape and dtype
+// (pinned only where CUDA is), CopyFromHost fills it and refuses a slice of another byte size
+// with an error naming the mismatch, ToDevice and Copy move values intact, and ChannelsLast
+// changes the layout of a 4-d tensor without changing its values.
+func TestHostTensorsAndCopies(t *testing.T) {
+	lockGrad(t)
+	h, err := HostEmpty([]int64{2, 3}, gotch.Float, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.MustDrop()
+	if got := h.MustSize(); len(got) != 2 || got[0] != 2 || got[1] != 3 || h.DType() != gotch.Float {
+		t.Fatalf("HostEmpty: size %v dtype %v, want [2 3] float", got, h.DType())
+	}
+	if IsPinned(h) != gotch.CUDA.IsAvailable() {
+		t.Errorf("pinned = %v with CUDA available = %v", IsPinned(h), gotch.CUDA.IsAvailable())
+	}
+	src := []float32{1, 2, 3, 4, 5, 6}
+	if err := CopyFromHost(h, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := CopyFromHost(h, src[:5]); err == nil || !strings.Contains(err.Error(), "size mismatch") {
+		t.Errorf("5 values into 6: error %v, want a size mismatch", err)
+	}
+	if err := CopyFromHost(h, []int64{1, 2, 3, 4, 5, 6}); err == nil {
+		t.Error("48 bytes of int64 into 24 bytes of float32: no error")
+	}
+	d, err := ToDevice(h, gotch.CPU, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 6)
+	d.MustCopyData(got, 6)
+	d.MustDrop()
+	for i := range src {
+		if got[i] != src[i] {
+			t.Fatalf("ToDevice: %v, want %v", got, src)
+		}
+	}
+	z := ts.MustZeros([]int64{2, 3}, gotch.Float, gotch.CPU)
+	defer z.MustDrop()
+	if err := Copy(z, h, true); err != nil {
+		t.Fatal(err)
+	}
+	z.MustCopyData(got, 6)
+	for i := range src {
+		if got[i] != src[i] {
+			t.Fatalf("Copy: %v, want %v", got, src)
+		}
+	}
+	x := ts.MustArange(ts.IntScalar(2*3*4*5), gotch.Float, gotch.CPU).MustView([]int64{2, 3, 4, 5}, true)
+	defer x.MustDrop()
+	before := make([]float32, 120)
+	x.MustCopyData(before, 120)
+	if IsChannelsLast(x) {
+		t.Fatal("a fresh [2 3 4 5] tensor is channels-last")
+	}
+	if err := ChannelsLast([]*ts.Tensor{x}); err != nil {
+		t.Fatal(err)
+	}
+	if !IsChannelsLast(x) {
+		t.Error("ChannelsLast left the tensor NCHW")
+	}
+	after := make([]float32, 120)
+	x.MustCopyData(after, 120)
+	for i := range before {
+		if before[i] != after[i] {
+			t.Fatalf("ChannelsLast changed value %d: %v -> %v", i, before[i], after[i])
+		}
+	}
+}
+
+// TestAutocastBF16Pairs: AutocastBF16 turns autocast on and off for the CPU on this thread, and
+// a matrix product computed inside comes out in bfloat16.
+func TestAutocastBF16Pairs(t *testing.T) {
+	lockGrad(t)
+	if AutocastEnabled(gotch.CPU) {
+		t.Fatal("autocast on before the test")
+	}
+	a := ts.MustOnes([]int64{2, 2}, gotch.Float, gotch.CPU)
+	defer a.MustDrop()
+	if err := AutocastBF16(true, gotch.CPU); err != nil {
+		t.Fatal(err)
+	}
+	on := AutocastEnabled(gotch.CPU)
+	m := a.MustMm(a, false)
+	if err := AutocastBF16(false, gotch.CPU); err != nil {
+		t.Fatal(err)
+	}
+	defer m.MustDrop()
+	if !on || AutocastEnabled(gotch.CPU) {
+		t.Errorf("autocast on inside = %v, after = %v; want true, false", on, AutocastEnabled(gotch.CPU))
+	}
+	if m.DType() != gotch.BFloat16 {
+		t.Errorf("mm under autocast gave %v, want bfloat16", m.DType())
+	}
+	// On the CPU there is nothing to wait for: no event, and waiting on none returns at once.
+	e, err := RecordEvent(gotch.CPU)
+	if e != nil || err != nil {
+		t.Errorf("RecordEvent on the CPU: %v, %v; want nil, nil", e, err)
+	}
+	if err := e.Wait(); err != nil {
+		t.Error(err)
 	}
 }
