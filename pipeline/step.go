@@ -40,8 +40,8 @@ func (t *Trainer) trainStep(b *Batch, isw []float32, observe bool) error {
 
 	labels, weights := lossWeights(b, isw)
 	x := t.up.images(b.X, n, b.C, b.H, b.W)
-	lab := put(t.up, gotch.Int64, labels, int64(n), int64(parts))
-	wt := put(t.up, gotch.Float, weights, int64(n), int64(parts))
+	lab := put(t.up, labels, int64(n), int64(parts))
+	wt := put(t.up, weights, int64(n), int64(parts))
 
 	bf16 := t.Cfg.Train.Precision == "bf16"
 	if bf16 {

@@ -94,12 +94,12 @@ func deviceName(d gotch.Device) string {
 
 // Close frees the model and optimizer.
 func (t *Trainer) Close() {
-	if t.up != nil {
-		t.up.close()
-	}
-	if t.pending != nil {
+	if t.pending != nil { // its copies may still read and write host buffers
 		t.pending.ev.Wait()
 		t.pending = nil
+	}
+	if t.up != nil {
+		t.up.close()
 	}
 	if t.down != nil {
 		t.down.close()

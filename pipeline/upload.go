@@ -71,8 +71,12 @@ func (u *uploader) host(dtype gotch.DType, shape []int64) (*ts.Tensor, error) {
 }
 
 // put returns src, whose length is the product of shape, as a tensor of that shape on u's
-// device. The caller drops the result.
-func put[E float32 | int64](u *uploader, dtype gotch.DType, src []E, shape ...int64) *ts.Tensor {
+// device (float32 or int64, as src). The caller drops the result.
+func put[E float32 | int64](u *uploader, src []E, shape ...int64) *ts.Tensor {
+	dtype := gotch.Float
+	if _, isInt := any(src).([]int64); isInt {
+		dtype = gotch.Int64
+	}
 	h, err := u.host(dtype, shape)
 	if err == nil {
 		err = torchx.CopyFromHost(h, src)
@@ -91,7 +95,7 @@ func put[E float32 | int64](u *uploader, dtype gotch.DType, src []E, shape ...in
 
 // images returns normalised NCHW images as a float32 tensor [n, c, h, w] on u's device.
 func (u *uploader) images(x []float32, n, c, h, w int) *ts.Tensor {
-	return put(u, gotch.Float, x[:n*c*h*w], int64(n), int64(c), int64(h), int64(w))
+	return put(u, x[:n*c*h*w], int64(n), int64(c), int64(h), int64(w))
 }
 
 // close frees the host tensors.

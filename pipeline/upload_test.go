@@ -31,25 +31,23 @@ func TestUploaderDoubleBuffers(t *testing.T) {
 		x.MustCopyData(out, x.Numel())
 		return out
 	}
+	expect := func(what string, x *ts.Tensor, want []float32) {
+		t.Helper()
+		if got := read(x); !slices.Equal(got, want) {
+			t.Fatalf("%s reads %v, want %v", what, got, want)
+		}
+	}
 	a := []float32{1, 2, 3, 4, 5, 6}
 	b := []float32{-1, -2, -3, -4, -5, -6}
 	c := []float32{7, 8, 9, 10, 11, 12}
-	ta := put(u, gotch.Float, a, 2, 3)
-	tb := put(u, gotch.Float, b, 2, 3)
-	if got := read(ta); !slices.Equal(got, a) {
-		t.Fatalf("first upload reads %v after the second, want %v (the second must not reuse the first's buffer)", got, a)
-	}
-	if got := read(tb); !slices.Equal(got, b) {
-		t.Fatalf("second upload reads %v, want %v", got, b)
-	}
+	ta := put(u, a, 2, 3)
+	tb := put(u, b, 2, 3)
+	expect("the first upload, after the second (which must not reuse its buffer),", ta, a)
+	expect("the second upload", tb, b)
 	ta.MustDrop()
-	tc := put(u, gotch.Float, c, 2, 3)
-	if got := read(tc); !slices.Equal(got, c) {
-		t.Fatalf("third upload reads %v, want %v", got, c)
-	}
-	if got := read(tb); !slices.Equal(got, b) {
-		t.Fatalf("second upload reads %v after the third, want %v", got, b)
-	}
+	tc := put(u, c, 2, 3)
+	expect("the third upload", tc, c)
+	expect("the second upload, after the third,", tb, b)
 	tb.MustDrop()
 	tc.MustDrop()
 	k := hostKey{dtype: gotch.Float, ndim: 2, shape: [4]int64{2, 3}}
@@ -63,7 +61,10 @@ func TestUploaderDoubleBuffers(t *testing.T) {
 		}
 	}
 	labels := []int64{3, 1, 4, 1}
-	tl := put(u, gotch.Int64, labels, 4, 1)
+	tl := put(u, labels, 4, 1)
+	if k := tl.DType(); k != gotch.Int64 {
+		t.Fatalf("an upload of []int64 made a %v tensor", k)
+	}
 	got := make([]int64, 4)
 	tl.MustCopyData(got, 4)
 	tl.MustDrop()
