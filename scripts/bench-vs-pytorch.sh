@@ -32,10 +32,8 @@ case $rounds in '' | *[!0-9]* | 0) echo "bench-vs-pytorch: ROUNDS ($rounds) must
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-common=(--model M --device "$device" --precision "$precision" --dataset "$dataset" --batch "$batch" --warmup "$warmup" --iters "$iters" --threads "$threads" --json)
 for m in $models; do
-  args=("${common[@]}")
-  args[1]=$m
+  args=(--model "$m" --device "$device" --precision "$precision" --dataset "$dataset" --batch "$batch" --warmup "$warmup" --iters "$iters" --threads "$threads" --json)
   for r in $(seq 1 "$rounds"); do
     # Alternate which side runs first, so that a trend in the machine's load hits both alike.
     order="budgetrain pytorch"
@@ -56,14 +54,11 @@ done
 import json, statistics, sys
 tmp, rounds, out, models = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 res = {}
-first = None
 for m in models:
     per = {"budgetrain": [], "pytorch": []}
     for r in range(1, rounds + 1):
         for side in per:
-            d = json.load(open(f"{tmp}/{m}.{r}.{side}.json"))
-            first = first or d
-            per[side].append(d["train"]["median"])
+            per[side].append(json.load(open(f"{tmp}/{m}.{r}.{side}.json"))["train"]["median"])
     b, p = statistics.median(per["budgetrain"]), statistics.median(per["pytorch"])
     ratios = [x / y for x, y in zip(per["budgetrain"], per["pytorch"])]
     res[m] = {"budgetrain_img_s": per["budgetrain"], "pytorch_img_s": per["pytorch"],
