@@ -72,7 +72,11 @@ func runLocal(ctx context.Context, stdout, stderr io.Writer, so *sweepOptions, d
 	if shard != sweep.All {
 		what += " of shard " + shard.String()
 	}
-	fmt.Fprintf(stdout, "sweep %s: %s, %d at a time, %d libtorch threads each; logs in <cell>/%s\n", dir, what, so.jobs, threads, runfolder.LogFile)
+	each := fmt.Sprintf("%d libtorch threads each", threads)
+	if threads == 0 { // the grid or --set fixes them: each cell's threads key
+		each = "libtorch threads from each cell's threads key"
+	}
+	fmt.Fprintf(stdout, "sweep %s: %s, %d at a time, %s; logs in <cell>/%s\n", dir, what, so.jobs, each, runfolder.LogFile)
 	bar := progressbar.NewOptions(len(cells),
 		progressbar.OptionSetWriter(barOut(stderr)),
 		progressbar.OptionSetDescription("sweep"),
