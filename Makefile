@@ -42,7 +42,7 @@ demo: build
 
 # The paper's three claims on Fashion-MNIST with its pass structure (docs/reproduction.md): the
 # paper-fmnist-e200 grid, two cells at a time, then its report in runs/paper-fmnist-e200/report.
-# Rerunning continues where it stopped. About 8-9 hours on 2 cores.
+# Rerunning continues where it stopped. About 6 hours on 2 cores (measured: docs/reproduction.md).
 reproduce: build
 	./$(BIN) sweep --preset paper-fmnist-e200 --out runs/paper-fmnist-e200 --jobs 2
 	./$(BIN) report runs/paper-fmnist-e200
